@@ -1,0 +1,11 @@
+"""Registered architectures: a name in a registry entry maps to a builder here.
+
+A builder takes ``num_classes`` and the entry's ``architecture.params`` and returns an
+untrained ``nn.Module`` that expects *normalized* input of the entry's ``input_size``.
+Importing this package registers every architecture.
+"""
+
+from bench.zoo.architectures.registry import ARCHITECTURES, build_architecture
+from bench.zoo.architectures import small_nets, cifar_resnet, imagenet, paper001  # noqa: F401  (registers)
+
+__all__ = ["ARCHITECTURES", "build_architecture"]

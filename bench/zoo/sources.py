@@ -1,0 +1,97 @@
+"""The fields of each kind of ``source`` in a registry entry, one schema per registered loader.
+
+``source.loader`` selects the schema (a tagged union), so every field error names its
+field, and an unknown loader lists the known ones. The code that acts on each kind
+lives in :mod:`bench.zoo.loaders`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, model_validator
+
+from bench.spec import SHA256_PATTERN, Strict
+
+Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN, description="lower-case hex SHA-256")]
+KeyPath = Annotated[
+    str | None,
+    Field(description="where the state dict sits in the checkpoint: dotted keys/indices, e.g. 'state_dict.0'"),
+]
+
+
+class StateDictFields(Strict):
+    """How to pull a state dict out of a checkpoint file."""
+
+    key: KeyPath = None
+    strip_prefixes: tuple[str, ...] = ()
+
+
+class PackageFile(StateDictFields):
+    """A checkpoint shipped inside an installed Python package."""
+
+    loader: Literal["package_file"]
+    package: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    resource: str = Field(description="path inside the package, e.g. examples/model_test.pt")
+    sha256: Sha256 | None = None
+
+
+class SharedAsset(StateDictFields):
+    """A state-dict file in the shared assets folder (``--assets`` / ``BENCH_ASSETS``)."""
+
+    loader: Literal["shared_asset"]
+    asset: str = Field(description="path relative to the assets folder, e.g. models/captum/cifar_torchvision.pt")
+    sha256: Sha256 | None = None
+
+
+class UserCheckpoint(StateDictFields):
+    """A user's own checkpoint: a local path or an http(s) URL, SHA-256 verified."""
+
+    loader: Literal["user_checkpoint"]
+    path: str | None = None
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    sha256: Sha256 | None = None
+
+    @model_validator(mode="after")
+    def _one_location(self) -> UserCheckpoint:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of 'path' and 'url'")
+        if self.url is not None and self.sha256 is None:
+            raise ValueError("a checkpoint downloaded from a URL must pin its sha256")
+        return self
+
+
+class ProperInterpretability(Strict):
+    """A pickled list of numpy arrays from Boopathy et al.'s release (paper 001)."""
+
+    loader: Literal["proper_interpretability"]
+    asset: str = Field(description="path relative to the assets folder")
+    sha256: Sha256 | None = None
+
+
+class RobustModelsTransfer(Strict):
+    """A Microsoft robust-models-transfer ImageNet checkpoint (MadryLab ``robustness`` layout)."""
+
+    loader: Literal["robust_models_transfer"]
+    file: str = Field(pattern=r"^[A-Za-z0-9_.\-]+\.ckpt$", description="file name in the Hugging Face repository")
+    repository: str = "madrylab/robust-imagenet-models"
+    url: str | None = Field(default=None, pattern=r"^https?://", description="override the download URL")
+    sha256: Sha256 | None = None
+
+
+class RobustBench(Strict):
+    """An entry of ``robustbench.model_zoo``, loaded by robustbench's own ``load_model``."""
+
+    loader: Literal["robustbench"]
+    name: str
+    dataset: Literal["cifar10", "cifar100", "imagenet"]
+    threat_model: Literal["Linf", "L2", "corruptions"]
+
+
+SourceSpec = Annotated[
+    Union[PackageFile, SharedAsset, UserCheckpoint, ProperInterpretability, RobustModelsTransfer, RobustBench],
+    Field(discriminator="loader"),
+]
+
+LOADERS_NEEDING_ARCHITECTURE = {"package_file", "shared_asset", "user_checkpoint", "proper_interpretability",
+                                "robust_models_transfer"}
