@@ -7,7 +7,7 @@ lives in :mod:`bench.zoo.loaders`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import Field, model_validator
 
@@ -88,10 +88,9 @@ class RobustBench(Strict):
     threat_model: Literal["Linf", "L2", "corruptions"]
 
 
-SourceSpec = Annotated[
-    Union[PackageFile, SharedAsset, UserCheckpoint, ProperInterpretability, RobustModelsTransfer, RobustBench],
-    Field(discriminator="loader"),
-]
+SOURCE_SCHEMAS = (PackageFile, SharedAsset, UserCheckpoint, ProperInterpretability, RobustModelsTransfer, RobustBench)
+SOURCE_KINDS = tuple(get_args(cls.model_fields["loader"].annotation)[0] for cls in SOURCE_SCHEMAS)
+SourceSpec = Annotated[Union[SOURCE_SCHEMAS], Field(discriminator="loader")]
 
 LOADERS_NEEDING_ARCHITECTURE = {"package_file", "shared_asset", "user_checkpoint", "proper_interpretability",
                                 "robust_models_transfer"}

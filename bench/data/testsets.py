@@ -1,0 +1,170 @@
+"""Test sets behind one small interface: ids, labels, and ``load(indices)`` → ([0,1] images, labels).
+
+Where each comes from (first match wins):
+
+- ``cifar10``: ``<assets>/data/cifar10_test_1000.npz`` (the first 1000 official test images),
+  else torchvision's CIFAR-10 test split under ``--data-dir`` (downloaded unless offline).
+- ``cifar100``: torchvision's CIFAR-100 test split under ``--data-dir``.
+- ``mnist``: ``<assets>/data/mnist_test.npz``, else torchvision's MNIST under ``--data-dir``.
+- ``imagenet``: ``<data-dir>/val/<wnid>/*`` (ImageFolder layout), else ``<assets>/data/imagenet-samples/val``;
+  labels are RobustBench's wnid → index map, images go through a RobustBench preprocessing
+  (``Res256Crop224``, ``Crop288``, ``Res224``, ``BicubicRes256Crop224``).
+- ``npz:PATH``: any ``.npz`` with ``x`` (uint8, NCHW or NHW) and ``y``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from bench import assets
+from bench.errors import MissingFileError, SpecError
+
+IMAGE_SUFFIXES = {".jpeg", ".jpg", ".png"}
+
+
+class TestSet(Protocol):
+    """What every measure reads: stable sample ids, labels, and batched loading."""
+
+    name: str
+    ids: list[str]
+    labels: np.ndarray
+
+    def __len__(self) -> int: ...
+
+    def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+@dataclass
+class ArrayTestSet:
+    """Images held as a uint8 array (N, C, H, W); ids are positions in the official order."""
+
+    name: str
+    images: np.ndarray
+    labels: np.ndarray
+    origin: str
+    ids: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.images.ndim == 3:
+            self.images = self.images[:, None]
+        if self.images.ndim != 4 or self.images.dtype != np.uint8:
+            raise SpecError(f"{self.origin}: x must be uint8 NCHW or NHW, got {self.images.dtype} {self.images.shape}.")
+        if len(self.images) != len(self.labels):
+            raise SpecError(f"{self.origin}: {len(self.images)} images but {len(self.labels)} labels.")
+        self.labels = np.asarray(self.labels, dtype=np.int64)
+        self.ids = [str(i) for i in range(len(self.labels))]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.from_numpy(self.images[indices]).float().div_(255.0)
+        return x, torch.from_numpy(self.labels[indices])
+
+
+@dataclass
+class ImageFolderTestSet:
+    """ImageNet-style ``val/<wnid>/<file>`` images, decoded and preprocessed per batch."""
+
+    name: str
+    root: Path
+    transform_name: str | None
+    files: list[Path] = field(init=False)
+    labels: np.ndarray = field(init=False)
+    ids: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        class_index = imagenet_class_index()
+        self.files = sorted(p for p in self.root.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
+            raise MissingFileError(f"No images under {self.root} (expected {self.root}/<wnid>/<image>.JPEG).")
+        unknown = sorted({p.parent.name for p in self.files} - set(class_index))
+        if unknown:
+            raise SpecError(f"{self.root}: folders {unknown[:5]} are not ImageNet wnids.")
+        self.labels = np.array([class_index[p.parent.name] for p in self.files], dtype=np.int64)
+        self.ids = [str(p.relative_to(self.root)) for p in self.files]
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        from PIL import Image
+
+        transform = robustbench_preprocessing(self.transform_name)
+        images = [transform(Image.open(self.files[i]).convert("RGB")) for i in indices]
+        return torch.stack(images), torch.from_numpy(self.labels[indices])
+
+
+def imagenet_class_index() -> dict[str, int]:
+    """RobustBench's ImageNet wnid → class index map (sorted wnid order, 0…999)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("robustbench")
+    path = Path(next(iter(spec.submodule_search_locations))) / "helper_files" / "imagenet_class_to_id_map.json"
+    return json.loads(path.read_text())
+
+
+def robustbench_preprocessing(name: str | None):
+    """A RobustBench preprocessing by name (e.g. ``Res256Crop224``)."""
+    from bench.compat import import_robustbench
+
+    import_robustbench()
+    from robustbench.data import PREPROCESSINGS
+
+    if name not in PREPROCESSINGS:
+        raise SpecError(f"Unknown preprocessing {name!r}; RobustBench knows {sorted(map(str, PREPROCESSINGS))}.")
+    return PREPROCESSINGS[name]
+
+
+def _npz(name: str, path: Path) -> ArrayTestSet:
+    with np.load(path, allow_pickle=False) as data:
+        if "x" not in data or "y" not in data:
+            raise SpecError(f"{path} must hold arrays 'x' and 'y' (found {list(data.keys())}).")
+        return ArrayTestSet(name, data["x"], data["y"], origin=str(path))
+
+
+def _torchvision(name: str, data_dir: Path) -> ArrayTestSet:
+    import torchvision
+
+    cls = {"cifar10": torchvision.datasets.CIFAR10, "cifar100": torchvision.datasets.CIFAR100,
+           "mnist": torchvision.datasets.MNIST}[name]
+    try:
+        ds = cls(root=str(data_dir), train=False, download=not assets.offline())
+    except RuntimeError as exc:  # torchvision: "Dataset not found or corrupted"
+        raise MissingFileError(
+            f"{name} test set not found under {data_dir} ({exc}). Pass --assets DIR with the shared assets, "
+            f"--data-dir DIR holding torchvision's {name} files, or allow the download."
+        ) from None
+    images = np.asarray(ds.data)
+    if images.ndim == 4:  # CIFAR: NHWC → NCHW
+        images = images.transpose(0, 3, 1, 2)
+    return ArrayTestSet(name, np.ascontiguousarray(images), np.asarray(ds.targets), origin=f"torchvision {name}")
+
+
+SHARED_NPZ = {"cifar10": "data/cifar10_test_1000.npz", "mnist": "data/mnist_test.npz"}
+
+
+def open_testset(name: str, data_dir: str | Path | None = None, transform: str | None = None) -> TestSet:
+    """Open a test set by name (see the module docstring for where each comes from)."""
+    if name.startswith("npz:"):
+        return _npz(name, Path(name[4:]))
+    root = assets.assets_dir()
+    data_dir = Path(data_dir) if data_dir else assets.cache_dir() / "data"
+    if name == "imagenet":
+        own = data_dir / "val"
+        folder = own if own.is_dir() else (root / "data/imagenet-samples/val" if root else None)
+        if folder is None or not folder.is_dir():
+            raise MissingFileError(f"ImageNet validation images not found: place them at {own}/<wnid>/*.JPEG "
+                                   "(or pass --assets DIR holding data/imagenet-samples).")
+        return ImageFolderTestSet(name, folder, transform)
+    if name in SHARED_NPZ and root is not None and (root / SHARED_NPZ[name]).is_file():
+        return _npz(name, root / SHARED_NPZ[name])
+    if name in ("cifar10", "cifar100", "mnist"):
+        return _torchvision(name, data_dir)
+    raise SpecError(f"Unknown data set {name!r}; known: cifar10, cifar100, mnist, imagenet, npz:PATH.")

@@ -1,0 +1,88 @@
+"""Protocols: versioned YAML files saying what a run computes and with which parameters.
+
+The files ship inside this package (``bench/protocols/*.yaml``); ``bench protocols`` lists them.
+A run records the fully *resolved* protocol (overrides applied, dataset and ε filled in)
+and its digest; two results are comparable exactly when their digests are equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from bench.data.selection import Selection
+from bench.errors import SpecError, UnknownNameError
+from bench.registry import suggest
+from bench.spec import Strict, parse_eps
+from bench.yamlio import read_yaml, validate
+from bench.zoo.schema import Dataset, ThreatModel
+
+PROTOCOL_DIR = Path(__file__).parent
+DEFAULT_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar100", "Linf"): 8 / 255, ("cifar10", "L2"): 0.5,
+               ("imagenet", "Linf"): 4 / 255, ("mnist", "Linf"): 0.3, ("digits", "Linf"): 0.1}
+
+
+class Protocol(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
+    version: int = Field(ge=1)
+    description: str
+    dataset: Dataset | None = Field(default=None, description="None: the evaluated model's data set")
+    threat_model: ThreatModel = "Linf"
+    eps: float | None = Field(default=None, ge=0, description="None: RobustBench's default for the data set")
+    selection: Selection = Selection()
+    metrics: dict[str, dict[str, Any]] = Field(min_length=1)
+
+    _eps = field_validator("eps", mode="before")(parse_eps)
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> Protocol:
+        from bench.metrics import METRICS
+
+        for name, params in self.metrics.items():
+            METRICS.get(name).params_schema.model_validate(params or {})
+        return self
+
+    def resolve(self, dataset: str, n_examples: int | None = None, seed: int | None = None) -> Protocol:
+        """This protocol made concrete for one data set, with CLI overrides applied."""
+        if self.dataset is not None and self.dataset != dataset:
+            raise SpecError(f"Protocol {self.name!r} is for {self.dataset}, but the model is a {dataset} model.")
+        selection = self.selection.model_copy(update={k: v for k, v in {"n": n_examples, "seed": seed}.items()
+                                                      if v is not None})
+        eps = self.eps if self.eps is not None else DEFAULT_EPS.get((dataset, self.threat_model))
+        return self.model_copy(update={"dataset": dataset, "eps": eps, "selection": selection})
+
+    def digest(self) -> str:
+        """A short hash of the resolved protocol: equal digests ⇔ comparable results."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def protocol_files() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(PROTOCOL_DIR.glob("*.yaml"))}
+
+
+def read_protocol(path: str | Path) -> Protocol:
+    data, line_of = read_yaml(path)
+    protocol = validate(Protocol, data, line_of, origin=str(path))
+    if Path(path).parent == PROTOCOL_DIR and protocol.name != Path(path).stem:
+        raise SpecError(f"{path}: name {protocol.name!r} must equal the file name.")
+    return protocol
+
+
+def get_protocol(name_or_path: str) -> Protocol:
+    """A shipped protocol by name, or any protocol YAML by path."""
+    if name_or_path.endswith((".yaml", ".yml")):
+        return read_protocol(name_or_path)
+    files = protocol_files()
+    if name_or_path not in files:
+        raise UnknownNameError(f"Unknown protocol {name_or_path!r}.{suggest(name_or_path, list(files))} "
+                               f"Known: {', '.join(files)} (see `bench protocols`).")
+    return read_protocol(files[name_or_path])
+
+
+def default_protocol_name(dataset: str) -> str:
+    return f"{dataset}-default"

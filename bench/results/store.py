@@ -1,0 +1,55 @@
+"""Reading and writing result files. Writes are atomic: a temp file in the same folder, then rename."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bench.errors import SpecError
+from bench.results.schema import Result
+
+DEFAULT_RESULTS_DIR = Path("leaderboards") / "results"
+
+
+def result_path(results_dir: Path, model_id: str, protocol_name: str) -> Path:
+    return Path(results_dir) / model_id / f"{protocol_name}.json"
+
+
+def write_json_atomic(path: Path, obj: Any) -> Path:
+    """Write JSON so that a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=1, sort_keys=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_result(results_dir: Path, result: Result) -> Path:
+    path = result_path(results_dir, result.model.id, result.protocol["name"])
+    return write_json_atomic(path, result.model_dump(mode="json"))
+
+
+def read_result(path: Path) -> Result:
+    try:
+        return Result.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise SpecError(f"{path} is not a valid result file: {exc.error_count()} problems, first: "
+                        f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+
+def read_results(results_dir: Path) -> list[Result]:
+    """Every result under ``results_dir`` (``<model>/<protocol>.json``), sorted by path."""
+    return [read_result(p) for p in sorted(Path(results_dir).glob("*/*.json"))]

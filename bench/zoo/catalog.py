@@ -1,0 +1,127 @@
+"""The model registry: ``model_zoo.yaml``, submitted entries, and RobustBench's own zoo.
+
+``model_zoo.yaml`` holds ``schema_version`` and a list ``models`` of entries; a submitted
+file holds one entry. RobustBench entries are not copied into the YAML: they are derived
+from ``robustbench.model_zoo`` on demand, with ids ``robustbench-<dataset>-<threat>-<name>``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.errors import SpecError, UnknownNameError
+from bench.registry import suggest
+from bench.yamlio import read_yaml, validate
+from bench.zoo.schema import ModelEntry
+
+ZOO_ENV = "BENCH_ZOO"
+ZOO_SCHEMA_VERSION = 1
+ROBUSTBENCH_PREFIX = "robustbench-"
+
+
+def default_zoo_path() -> Path:
+    """``BENCH_ZOO``, else the checkout's ``model_zoo.yaml``, else the copy inside the wheel."""
+    if os.environ.get(ZOO_ENV):
+        return Path(os.environ[ZOO_ENV])
+    package_dir = Path(__file__).resolve().parents[1]
+    checkout = package_dir.parent / "model_zoo.yaml"
+    return checkout if checkout.is_file() else package_dir / "model_zoo.yaml"
+
+
+def read_entry(path: str | Path) -> ModelEntry:
+    """Validate a submitted YAML file holding one entry."""
+    data, line_of = read_yaml(path)
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a submission is one YAML mapping (id, dataset, source, ...), "
+                        f"got {type(data).__name__}.")
+    return validate(ModelEntry, data, line_of, origin=str(path))
+
+
+def read_zoo(path: str | Path) -> dict[str, ModelEntry]:
+    """Validate a registry file; every entry must validate and ids must be unique."""
+    data, line_of = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        raise SpecError(f"{path}: expected a mapping with 'schema_version' and a list 'models'.")
+    if data.get("schema_version") != ZOO_SCHEMA_VERSION:
+        raise SpecError(f"{path}: schema_version must be {ZOO_SCHEMA_VERSION}, got {data.get('schema_version')!r}.")
+    entries: dict[str, ModelEntry] = {}
+    for i, raw in enumerate(data["models"]):
+        entry = validate(ModelEntry, raw, line_of, origin=f"{path} (models[{i}])", prefix=("models", i))
+        if entry.id in entries:
+            raise SpecError(f"{path}: id {entry.id!r} appears twice (line {line_of(('models', i))}).")
+        entries[entry.id] = entry
+    return entries
+
+
+@dataclass
+class Zoo:
+    """Registry lookups, with suggestions for unknown ids."""
+
+    entries: dict[str, ModelEntry] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Zoo:
+        return cls(read_zoo(path or default_zoo_path()))
+
+    def get(self, model_id: str) -> ModelEntry:
+        if model_id in self.entries:
+            return self.entries[model_id]
+        if model_id.startswith(ROBUSTBENCH_PREFIX):
+            rb = robustbench_entries()
+            if model_id in rb:
+                return rb[model_id]
+        raise UnknownNameError(
+            f"Unknown model {model_id!r}.{suggest(model_id, list(self.entries))} "
+            "See `bench list` (and `bench list --robustbench` for RobustBench's zoo)."
+        )
+
+    def add(self, entry: ModelEntry) -> None:
+        if entry.id in self.entries:
+            raise SpecError(f"Model id {entry.id!r} is already registered; choose another id.")
+        self.entries[entry.id] = entry
+
+    def ids(self) -> list[str]:
+        return list(self.entries)
+
+
+ROBUSTBENCH_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet": 1000}
+ROBUSTBENCH_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar10", "L2"): 0.5, ("cifar100", "Linf"): 8 / 255,
+                   ("imagenet", "Linf"): 4 / 255}
+
+
+def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> ModelEntry:
+    """A registry entry for one model of ``robustbench.model_zoo``."""
+    import re
+
+    transform = info.get("preprocessing") if dataset == "imagenet" else None
+    crop = re.search(r"(\d+)$", transform or "")
+    size = int(crop.group(1)) if crop else (224 if dataset == "imagenet" else 32)
+    return ModelEntry(
+        id=f"{ROBUSTBENCH_PREFIX}{dataset}-{threat}-{name}",
+        dataset=dataset,
+        num_classes=ROBUSTBENCH_CLASSES[dataset],
+        training={"method": "robustbench", "threat_model": threat,
+                  "eps": ROBUSTBENCH_EPS.get((dataset, threat))},
+        source={"loader": "robustbench", "name": name, "dataset": dataset, "threat_model": threat},
+        preprocessing={"input_size": (3, size, size), "transform": transform or ("Res256Crop224" if dataset == "imagenet" else None)},
+        description=f"RobustBench {dataset} {threat} zoo entry {name}",
+        tags=("robustbench",),
+    )
+
+
+def robustbench_entries() -> dict[str, ModelEntry]:
+    """Every model of ``robustbench.model_zoo`` (CIFAR-10/100, ImageNet; Linf, L2, corruptions)."""
+    from bench.compat import import_robustbench
+
+    import_robustbench()
+    from robustbench.model_zoo import model_dicts
+
+    entries = {}
+    for dataset, by_threat in model_dicts.items():
+        for threat, models in by_threat.items():
+            for name, info in models.items():
+                entry = robustbench_entry(dataset.value, threat.value, name, info)
+                entries[entry.id] = entry
+    return entries

@@ -1,0 +1,201 @@
+"""Registered loaders: turn an entry's ``source`` into a network with its weights.
+
+A loader returns the bare network (it expects *normalized* input); :func:`bench.zoo.model.load_model`
+adds the entry's normalization in front. Loaders never import or run code named in YAML:
+they only read files, always through ``weights_only=True`` or a numpy-only unpickler.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pickle
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from torch import nn
+
+from bench import assets
+from bench.errors import MissingFileError, SpecError, UnsafeCheckpointError
+from bench.registry import Registry
+from bench.zoo.architectures import build_architecture
+from bench.zoo.checkpoint import load_into, load_state_dict_strict, safe_torch_load
+from bench.zoo.schema import ModelEntry
+
+Loader = Callable[[ModelEntry], nn.Module]
+LOADERS: Registry[Loader] = Registry("loader")
+
+HF_ENDPOINT_ENV = "BENCH_HF_ENDPOINT"
+
+
+def _architecture(entry: ModelEntry) -> nn.Module:
+    arch = entry.architecture
+    assert arch is not None  # the schema requires it for these loaders
+    return build_architecture(arch.name, entry.num_classes, dict(arch.params))
+
+
+def _verified(path: Path, sha256: str | None) -> Path:
+    if sha256:
+        from bench.zoo.download import verify_sha256
+
+        verify_sha256(path, sha256)
+    return path
+
+
+def package_resource(package: str, resource: str) -> Path:
+    """The path of a file inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingFileError(f"Package {package!r} is not installed (pip install {package}).")
+    root = Path(next(iter(spec.submodule_search_locations))).resolve()
+    path = (root / resource).resolve()
+    if root not in path.parents:
+        raise SpecError(f"resource {resource!r} points outside package {package!r}.")
+    if not path.is_file():
+        raise MissingFileError(f"Package {package!r} has no file {resource!r} (looked at {path}).")
+    return path
+
+
+@LOADERS.register("package_file")
+def load_package_file(entry: ModelEntry) -> nn.Module:
+    src = entry.source
+    path = _verified(package_resource(src.package, src.resource), src.sha256)
+    return load_into(_architecture(entry), path, src.key, src.strip_prefixes)
+
+
+@LOADERS.register("shared_asset")
+def load_shared_asset(entry: ModelEntry) -> nn.Module:
+    src = entry.source
+    path = _verified(assets.asset_path(src.asset), src.sha256)
+    return load_into(_architecture(entry), path, src.key, src.strip_prefixes)
+
+
+@LOADERS.register("user_checkpoint")
+def load_user_checkpoint(entry: ModelEntry) -> nn.Module:
+    src = entry.source
+    if src.url is not None:
+        from bench.zoo.download import fetch
+
+        path = fetch(src.url, sha256=src.sha256, subdir=f"user/{entry.id}")
+    else:
+        path = Path(src.path).expanduser()
+        if not path.is_file():
+            raise MissingFileError(f"Checkpoint of {entry.id!r} not found: place it at {path.resolve()}.")
+        _verified(path, src.sha256)
+    return load_into(_architecture(entry), path, src.key, src.strip_prefixes)
+
+
+@LOADERS.register("proper_interpretability")
+def load_proper_interpretability(entry: ModelEntry) -> nn.Module:
+    from bench.zoo.architectures.paper001 import load_paper001
+
+    src = entry.source
+    path = _verified(assets.asset_path(src.asset), src.sha256)
+    arch = entry.architecture
+    assert arch is not None
+    return load_paper001(arch.name, path, num_classes=entry.num_classes,
+                         in_channels=int(arch.params.get("in_channels", 3)))
+
+
+def robustness_state_dict(checkpoint: object, origin: str) -> tuple[dict, tuple[float, ...], tuple[float, ...]]:
+    """Classifier weights and normalizer of a MadryLab ``robustness`` checkpoint.
+
+    The layout is ``{'model': {'module.normalizer.new_mean', 'module.normalizer.new_std',
+    'module.model.*', 'module.attacker.model.*', 'module.attacker.normalize.*'}, ...}``; the
+    attacker's copy of the classifier is dropped.
+    """
+    sd = checkpoint.get("model", checkpoint.get("state_dict")) if isinstance(checkpoint, dict) else None
+    if not isinstance(sd, dict):
+        raise SpecError(f"{origin} is not a robustness-library checkpoint (no 'model' state dict).")
+    try:
+        mean = tuple(sd["module.normalizer.new_mean"].flatten().tolist())
+        std = tuple(sd["module.normalizer.new_std"].flatten().tolist())
+    except KeyError:
+        raise SpecError(f"{origin} has no module.normalizer.new_mean/new_std.") from None
+    prefix = "module.model."
+    weights = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    if not weights:
+        raise SpecError(f"{origin} has no 'module.model.*' weights.")
+    return weights, mean, std
+
+
+def _check_normalization(entry: ModelEntry, mean: tuple, std: tuple, origin: str) -> None:
+    norm = entry.preprocessing.normalization
+    close = norm is not None and len(norm.mean) == len(mean) and all(
+        abs(a - b) < 1e-5 for a, b in zip(norm.mean + norm.std, mean + std))
+    if not close:
+        raise SpecError(f"{origin} normalizes with mean {mean}, std {std}, but entry {entry.id!r} says {norm}.")
+
+
+@LOADERS.register("robust_models_transfer")
+def load_robust_models_transfer(entry: ModelEntry) -> nn.Module:
+    from bench.zoo.download import fetch
+
+    src = entry.source
+    endpoint = os.environ.get(HF_ENDPOINT_ENV, "https://huggingface.co").rstrip("/")
+    url = src.url or f"{endpoint}/{src.repository}/resolve/main/{src.file}"
+    path = fetch(url, sha256=src.sha256, subdir="robust_models_transfer", fname=src.file)
+    weights, mean, std = robustness_state_dict(safe_torch_load(path), str(path))
+    _check_normalization(entry, mean, std, str(path))
+    return load_state_dict_strict(_architecture(entry), weights, origin=str(path))
+
+
+@contextmanager
+def _forced_weights_only():
+    """Make every ``torch.load`` inside (robustbench's own) weights-only, whatever it passes."""
+    key, old = "TORCH_FORCE_WEIGHTS_ONLY_LOAD", os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
+    os.environ[key] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
+def robustbench_files(name: str, dataset: str, threat_model: str, model_dir: Path) -> list[Path]:
+    """Where robustbench's ``load_model`` keeps the checkpoint file(s) of a zoo entry."""
+    from bench.compat import import_robustbench
+
+    import_robustbench()
+    from robustbench.model_zoo import model_dicts
+    from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel
+
+    models = model_dicts[BenchmarkDataset(dataset)][ThreatModel(threat_model)]
+    if name not in models:
+        from bench.registry import suggest
+
+        raise SpecError(f"robustbench has no {dataset}/{threat_model} model {name!r}.{suggest(name, list(models))}")
+    base = model_dir / dataset / threat_model / f"{name}.pt"
+    gdrive = models[name].get("gdrive_id")
+    if isinstance(gdrive, list):
+        return [Path(f"{base}_m{i}.pt") for i in range(len(gdrive))]
+    return [base]
+
+
+@LOADERS.register("robustbench")
+def load_robustbench(entry: ModelEntry) -> nn.Module:
+    from bench.compat import import_robustbench
+
+    src = entry.source
+    model_dir = assets.cache_dir() / "robustbench"
+    missing = [p for p in robustbench_files(src.name, src.dataset, src.threat_model, model_dir) if not p.is_file()]
+    if missing and assets.offline():
+        raise MissingFileError(
+            f"{entry.id!r} is not in the cache and downloads are off ({assets.OFFLINE_ENV}). "
+            f"Place the RobustBench checkpoint at {missing[0]}."
+        )
+    import_robustbench()
+    from robustbench.utils import load_model as rb_load_model
+
+    with _forced_weights_only():
+        try:
+            return rb_load_model(src.name, model_dir=str(model_dir), dataset=src.dataset,
+                                 threat_model=src.threat_model)
+        except pickle.UnpicklingError as exc:
+            raise UnsafeCheckpointError(
+                f"Refused RobustBench checkpoint of {entry.id!r} under {model_dir}: not a plain weights file "
+                f"({str(exc).strip().splitlines()[0]})."
+            ) from None
