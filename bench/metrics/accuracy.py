@@ -16,6 +16,7 @@ class CleanAccuracy:
     name = "clean_accuracy"
     label = "Clean"
     higher_is_better = True
+    percent = True
     params_schema = NoParams
 
     @torch.no_grad()

@@ -2,8 +2,8 @@
 
 A metric is a registered object with
 
-- ``name`` (its protocol key), ``label`` (its leaderboard column) and ``higher_is_better``
-  (the only source of leaderboard sort order),
+- ``name`` (its protocol key), ``label`` (its leaderboard column), ``higher_is_better``
+  (the only source of leaderboard sort order) and ``percent`` (shown ×100),
 - ``params_schema``: the pydantic schema of its protocol parameters,
 - ``run(ctx, params) -> MetricOutput``: flat numeric values plus per-metric detail.
 
@@ -58,6 +58,7 @@ class Metric(Protocol):
     name: ClassVar[str]
     label: ClassVar[str]
     higher_is_better: ClassVar[bool]
+    percent: ClassVar[bool]  # a share in [0,1], shown as a percentage
     params_schema: ClassVar[type[BaseModel]]
 
     def run(self, ctx: RunContext, params: BaseModel) -> MetricOutput: ...

@@ -20,14 +20,14 @@ def result_path(results_dir: Path, model_id: str, protocol_name: str) -> Path:
     return Path(results_dir) / model_id / f"{protocol_name}.json"
 
 
-def write_json_atomic(path: Path, obj: Any) -> Path:
-    """Write JSON so that a reader sees the old file or the new one, never half of one."""
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write so that a reader sees the old file or the new one, never half of one."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -35,6 +35,10 @@ def write_json_atomic(path: Path, obj: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: Path, obj: Any) -> Path:
+    return write_text_atomic(path, json.dumps(obj, indent=1) + "\n")
 
 
 def write_result(results_dir: Path, result: Result) -> Path:

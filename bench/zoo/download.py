@@ -80,7 +80,7 @@ def fetch(
     dest = (cache_dir() / _checked_subdir(subdir)).resolve() / _checked_fname(url, fname)
     if dest.is_file():
         if expected is not None:
-            0 and verify_sha256(dest, expected, advice=f"Delete {dest} and run again to download it afresh.")
+            verify_sha256(dest, expected, advice=f"Delete {dest} and run again to download it afresh.")
         return dest
     if offline():
         raise MissingFileError(_offline_message(url, dest, expected))
@@ -307,11 +307,16 @@ def _failure_message(url: str, cause: object, part: Path | None) -> str:
 
 
 def _describe(exc: requests.RequestException) -> str:
+    """A short cause for the user, instead of urllib3's nested repr."""
+    text = str(exc)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "the connection dropped before the whole file arrived"
-    if isinstance(exc, requests.Timeout):
-        return "the server did not answer in time"
-    return str(exc)
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return "the server stopped answering (timed out)"
+    os_error = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if isinstance(exc, requests.ConnectionError) and os_error:
+        return f"could not connect ({os_error.group(1).strip()})"
+    return text
 
 
 def _html_message(url: str, head: bytes, dest: Path) -> str:

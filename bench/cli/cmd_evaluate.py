@@ -1,0 +1,90 @@
+"""``bench evaluate``: run a protocol on one model and write its result file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``evaluate`` and ``submit``."""
+    p.add_argument("--protocol", metavar="P", help="protocol name or YAML path (default: <dataset>-default; "
+                                                   "see `bench protocols`)")
+    p.add_argument("--n-examples", type=int, metavar="N", help="override the protocol's number of images")
+    p.add_argument("--batch-size", type=int, default=100, metavar="B", help="images per forward pass (default 100)")
+    p.add_argument("--device", default="auto", metavar="D", help="cpu, cuda, cuda:1, ... (default: CUDA if present)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed for selection and attacks (default 0)")
+    p.add_argument("--json", action="store_true", help="print the result object as JSON on stdout")
+    p.add_argument("--results", type=Path, metavar="DIR", help="result files folder (default leaderboards/results)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="torchvision / ImageNet data folder "
+                                                                "(default: $BENCH_CACHE/data)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help="evaluate one model under a protocol",
+                       description="Evaluate one registry model (or an entry YAML) under a protocol and "
+                                   "write <results>/<model>/<protocol>.json. An interrupted run resumes "
+                                   "from its finished metrics when run again.")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--model", metavar="ID", help="registry id (see `bench list`)")
+    who.add_argument("--entry", metavar="FILE", help="an entry YAML file instead of a registry id")
+    p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)")
+    add_run_options(p)
+    p.set_defaults(handler=run)
+
+
+def check_run_options(args: argparse.Namespace) -> None:
+    from bench.errors import BenchError
+
+    if args.n_examples is not None and args.n_examples <= 0:
+        raise BenchError("--n-examples must be a positive number of images.")
+    if args.batch_size <= 0:
+        raise BenchError("--batch-size must be positive.")
+
+
+def evaluate_entry(entry, zoo, args: argparse.Namespace):
+    """Resolve the protocol, run the battery with progress bars, print a summary; return the result."""
+    from bench.battery import run_battery
+    from bench.cli.output import print_json, progress_bars
+    from bench.protocols import default_protocol_name, get_protocol
+    from bench.results.store import DEFAULT_RESULTS_DIR
+
+    check_run_options(args)
+    protocol = get_protocol(args.protocol or default_protocol_name(entry.dataset))
+    protocol = protocol.resolve(entry.dataset, n_examples=args.n_examples, seed=args.seed)
+    with progress_bars(enabled=not (args.no_progress or args.json)) as progress:
+        result = run_battery(entry, protocol, results_dir=args.results or DEFAULT_RESULTS_DIR,
+                             batch_size=args.batch_size, device=args.device, seed=args.seed, zoo=zoo,
+                             data_dir=args.data_dir, progress=progress, command=sys.argv[1:])
+    if args.json:
+        print_json(result.model_dump(mode="json"))
+    else:
+        print_summary(result)
+    return result
+
+
+def print_summary(result) -> None:
+    from rich.table import Table
+
+    from bench.cli.output import stdout
+    from bench.leaderboard.render import column_label, format_value
+
+    table = Table(title=f"{result.model.id} · {result.protocol['name']} ({result.protocol_digest})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in result.metrics.items():
+        table.add_row(column_label(k, result.produced_by[k]), format_value(k, result.produced_by[k], v))
+    stdout.print(table)
+    stdout.print(f"{len(result.provenance.sample_ids)} images on {result.provenance.device} in "
+                 f"{result.provenance.duration_s:.1f} s", style="dim")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bench.zoo.catalog import Zoo, read_entry
+
+    zoo = Zoo.load(args.zoo)
+    entry = read_entry(args.entry) if args.entry else zoo.get(args.model)
+    evaluate_entry(entry, zoo, args)
+    return 0

@@ -1,0 +1,27 @@
+"""``bench show ID``: one registry entry in full, as YAML."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("show", help="show one registry entry", description="Show one registry entry in full.")
+    p.add_argument("model", metavar="ID", help="model id (see `bench list`)")
+    p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of YAML")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bench.cli.output import print_json, stdout
+    from bench.zoo.catalog import Zoo
+
+    entry = Zoo.load(args.zoo).get(args.model).model_dump(mode="json", exclude_defaults=True)
+    if args.json:
+        print_json(entry)
+    else:
+        stdout.print(yaml.safe_dump(entry, sort_keys=False, width=100), highlight=False, end="")
+    return 0
