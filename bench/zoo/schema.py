@@ -66,6 +66,18 @@ class Architecture(Strict):
     name: str = Field(description="a registered architecture (bench list --architectures)")
     params: dict[str, int | float | str | bool] = Field(default_factory=dict)
 
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        from bench.zoo.architectures import ARCHITECTURES
+
+        if value not in ARCHITECTURES:
+            from bench.registry import suggest
+
+            raise ValueError(f"unknown architecture {value!r}.{suggest(value, ARCHITECTURES.names())} "
+                             f"Registered: {', '.join(ARCHITECTURES.names())}")
+        return value
+
 
 class Paper(Strict):
     title: str

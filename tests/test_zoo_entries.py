@@ -1,0 +1,74 @@
+"""Contract tests over every registry entry, and ASSETS.md clean accuracies for shared-asset models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.protocols import get_protocol
+from bench.battery import run_battery
+from bench.zoo.architectures import ARCHITECTURES, build_architecture
+from bench.zoo.catalog import Zoo
+from bench.zoo.loaders import LOADERS
+from bench.zoo.sources import LOADERS_NEEDING_ARCHITECTURE, SOURCE_KINDS
+
+ZOO = Zoo.load()
+
+# Clean accuracy measured and published in ../shared/ASSETS.md: (model id, protocol, n, accuracy).
+ASSETS_FIGURES = [
+    ("cifar10_resnet18_standard", "cifar10-default", 1000, 0.937),
+    ("cifar_smallgap_normal", "cifar10-default", 500, 0.664),
+    ("cifar_smallgap_adv", "cifar10-default", 500, 0.552),
+    ("cifar_wresnet_normal", "cifar10-default", 500, 0.760),
+    ("cifar_wresnet_adv", "cifar10-default", 500, 0.754),
+    ("cifar_cnn_a_adv", "cifar10-default", 1000, 0.664),
+    ("cifar_cnn_a_adv4", "cifar10-default", 1000, 0.574),
+    ("cifar_cnn_a_mix", "cifar10-default", 1000, 0.760),
+    ("cifar_cnn_a_mix4", "cifar10-default", 1000, 0.693),
+    ("cifar_cnn_a_oval_wide", "cifar10-default", 1000, 0.636),
+    ("cifar_cnn_a_small_8px", "cifar10-default", 1000, 0.312),
+    ("cifar_captum_net", "cifar10-default", 1000, 0.590),
+    ("mnist_lenet5_standard", "mnist-default", 1000, 0.984),
+    ("mnist_lenet5_pgd_at", "mnist-default", 1000, 0.982),
+]
+
+
+def test_every_source_kind_has_a_registered_loader():
+    assert sorted(SOURCE_KINDS) == LOADERS.names()
+
+
+def test_zoo_covers_the_published_grids():
+    ids = set(ZOO.ids())
+    for arch in ("resnet18", "resnet50", "wide_resnet50_2"):
+        assert {f"{arch}_linf_eps{e}" for e in ("0.5", "1", "2", "4", "8")} <= ids
+        assert {f"{arch}_l2_eps{e}" for e in ("0", "0.01", "0.03", "0.05", "0.1", "0.25", "0.5", "1", "3", "5")} <= ids
+    for arch in ("smallgap", "wresnet"):
+        assert {f"cifar_{arch}_{m}" for m in ("normal", "adv", "trades", "int", "int2")} <= ids
+    assert {"cifar_smallgap_adv_6", "cifar_smallgap_adv_8", "cifar_smallgap_adv_10",
+            "mnist_smallgap_normal", "mnist_smallgap_adv"} <= ids
+
+
+@pytest.mark.parametrize("model_id", ZOO.ids())
+def test_entry_architecture_builds_for_its_input(model_id):
+    """Each entry names a registered architecture (when its loader needs one) that accepts its input size."""
+    import torch
+
+    entry = ZOO.get(model_id)
+    assert (entry.architecture is not None) == (entry.source.loader in LOADERS_NEEDING_ARCHITECTURE)
+    if entry.architecture is None or entry.dataset == "imagenet":
+        return  # ImageNet nets are exercised once in test_robust_models_transfer.py
+    assert entry.architecture.name in ARCHITECTURES
+    net = build_architecture(entry.architecture.name, entry.num_classes, dict(entry.architecture.params))
+    with torch.no_grad():
+        out = net(torch.zeros(2, *entry.preprocessing.input_size))
+    assert out.shape == (2, entry.num_classes)
+
+
+@pytest.mark.parametrize("model_id,protocol,n,expected", ASSETS_FIGURES, ids=[f[0] for f in ASSETS_FIGURES])
+def test_clean_accuracy_matches_assets_md(shared_assets, tmp_path: Path, model_id, protocol, n, expected):
+    entry = ZOO.get(model_id)
+    resolved = get_protocol(protocol).resolve(entry.dataset, n_examples=n)
+    result = run_battery(entry, resolved, results_dir=tmp_path, batch_size=500, device="cpu")
+    assert result.metrics["clean_accuracy"] == pytest.approx(expected, abs=0.005)
+    assert result.provenance.sample_ids == [str(i) for i in range(n)]
