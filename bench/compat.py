@@ -66,6 +66,10 @@ def import_robustbench() -> types.ModuleType:
     """Import robustbench (and ``robustbench.utils``) with both shims in place."""
     alias_autoattack()
     ensure_pkg_resources()
-    rb = importlib.import_module("robustbench")
-    importlib.import_module("robustbench.utils")
+    with warnings.catch_warnings():
+        # robustbench's imports of timm and torch.jit emit deprecation notices users cannot act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        rb = importlib.import_module("robustbench")
+        importlib.import_module("robustbench.utils")
     return rb

@@ -1,0 +1,71 @@
+"""Running a protocol: determinism, provenance, resuming an interrupted run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.battery import run_battery
+from bench.metrics import METRICS
+from bench.protocols import get_protocol
+from bench.zoo.catalog import Zoo
+
+ZOO = Zoo.load()
+
+
+@pytest.fixture
+def quick(shared_assets):
+    return get_protocol("quick").resolve("cifar10", n_examples=40)
+
+
+def test_same_seed_same_numbers_and_full_provenance(quick, tmp_path):
+    entry = ZOO.get("cifar_cnn_a_adv")
+    a = run_battery(entry, quick, results_dir=tmp_path / "a", batch_size=16, device="cpu", seed=3)
+    b = run_battery(entry, quick, results_dir=tmp_path / "b", batch_size=16, device="cpu", seed=3)
+    assert a.metrics == b.metrics and a.details == b.details
+    p = a.provenance
+    assert p.seed == 3 and p.sample_ids == [str(i) for i in range(40)] and p.device == "cpu"
+    assert {"torch", "robustbench", "captum"} <= set(p.packages)
+    assert a.protocol["selection"]["n"] == 40 and a.protocol_digest == quick.digest()
+
+
+def test_interrupted_run_resumes_from_finished_metrics(quick, tmp_path, monkeypatch):
+    entry = ZOO.get("cifar_cnn_a_adv")
+    first = run_battery(entry, quick, results_dir=tmp_path, batch_size=16, device="cpu")
+    result_file = tmp_path / entry.id / "quick.json"
+    partial = result_file.with_suffix(".partial.json")
+    # Simulate a run that stopped after the metric finished: the partial file is there, the result is not.
+    partial.write_text(json.dumps({"protocol_digest": quick.digest(), "sample_ids": first.provenance.sample_ids,
+                                   "metrics": {"clean_accuracy": {"values": {"clean_accuracy": 0.123},
+                                                                  "detail": {"resumed": True}}}}))
+    result_file.unlink()
+    metric = METRICS.get("clean_accuracy")
+    monkeypatch.setattr(type(metric), "run", lambda *a: pytest.fail("a finished metric ran again"))
+    resumed = run_battery(entry, quick, results_dir=tmp_path, batch_size=16, device="cpu")
+    assert resumed.metrics == {"clean_accuracy": 0.123} and resumed.details["clean_accuracy"] == {"resumed": True}
+    assert result_file.is_file() and not partial.exists()
+
+
+def test_partial_state_of_another_protocol_is_ignored(quick, tmp_path):
+    entry = ZOO.get("cifar_cnn_a_adv")
+    partial = tmp_path / entry.id / "quick.partial.json"
+    partial.parent.mkdir(parents=True)
+    partial.write_text(json.dumps({"protocol_digest": "different", "sample_ids": [],
+                                   "metrics": {"clean_accuracy": {"values": {"clean_accuracy": 0.123}, "detail": {}}}}))
+    result = run_battery(entry, quick, results_dir=tmp_path, batch_size=16, device="cpu")
+    assert result.metrics["clean_accuracy"] != 0.123
+
+
+def test_correct_only_selection_by_a_group(shared_assets, tmp_path):
+    protocol = get_protocol("quick").resolve("cifar10", n_examples=30)
+    selection = protocol.selection.model_copy(update={"only_correct": True,
+                                                      "correct_by": ("cifar_cnn_a_adv", "cifar_captum_net")})
+    protocol = protocol.model_copy(update={"selection": selection})
+    result = run_battery(ZOO.get("cifar_cnn_a_adv"), protocol, results_dir=tmp_path, batch_size=64, device="cpu",
+                         zoo=ZOO)
+    assert result.metrics["clean_accuracy"] == 1.0  # every kept image is one it classifies correctly
+    other = run_battery(ZOO.get("cifar_captum_net"), protocol, results_dir=tmp_path, batch_size=64, device="cpu",
+                        zoo=ZOO)
+    assert other.metrics["clean_accuracy"] == 1.0
+    assert result.provenance.sample_ids == other.provenance.sample_ids != [str(i) for i in range(30)]
