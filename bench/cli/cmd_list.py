@@ -13,6 +13,7 @@ def add_parser(sub) -> None:
     p.add_argument("--architectures", action="store_true", help="list registered architectures instead")
     p.add_argument("--metrics", action="store_true", help="list registered metrics instead")
     p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)")
+    p.add_argument("--json", action="store_true", help="print the entries as JSON")
     p.set_defaults(handler=run)
 
 
@@ -35,7 +36,7 @@ def _names(args: argparse.Namespace) -> list[str] | None:
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from bench.cli.output import stdout
+    from bench.cli.output import print_json, stdout
     from bench.spec import format_eps
     from bench.zoo.catalog import Zoo, robustbench_entries
 
@@ -46,12 +47,14 @@ def run(args: argparse.Namespace) -> int:
     entries = dict(Zoo.load(args.zoo).entries)
     if args.robustbench:
         entries.update(robustbench_entries())
-    table = Table(title=f"bench registry ({len(entries)} models)")
+    shown = [e for e in entries.values() if not args.dataset or e.dataset == args.dataset]
+    if args.json:
+        print_json([e.model_dump(mode="json") for e in shown])
+        return 0
+    table = Table(title=f"bench registry ({len(shown)} models)")
     for col in ("id", "dataset", "training", "ε", "loader", "architecture"):
-        table.add_column(col)
-    for e in entries.values():
-        if args.dataset and e.dataset != args.dataset:
-            continue
+        table.add_column(col, overflow="fold")
+    for e in shown:
         t = e.training
         table.add_row(e.id, e.dataset, t.method, "-" if t.threat_model == "none" else f"{t.threat_model} {format_eps(t.eps)}",
                       e.source.loader, e.architecture.name if e.architecture else "-")

@@ -1,0 +1,92 @@
+"""The `bench` command line: help, listing, validation, evaluation, and user errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_help_is_instant_and_imports_no_torch():
+    code = "import sys; from bench.cli.main import build_parser; build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_subcommand_has_help(capsys):
+    for command in ("list", "show", "protocols", "validate", "evaluate", "submit", "leaderboard"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: bench " + command in capsys.readouterr().out
+
+
+def test_list_show_protocols(capsys):
+    assert main(["list", "--dataset", "mnist", "--json"]) == 0
+    ids = [e["id"] for e in json.loads(capsys.readouterr().out)]
+    assert "mnist_lenet5_standard" in ids and "resnet50_linf_eps8" not in ids
+    assert main(["list"]) == 0
+    assert "bench registry" in capsys.readouterr().out
+    assert main(["show", "resnet50_linf_eps8", "--json"]) == 0
+    entry = json.loads(capsys.readouterr().out)
+    assert entry["source"]["file"] == "resnet50_linf_eps8.0.ckpt" and entry["preprocessing"]["transform"] == "Res256Crop224"
+    assert main(["protocols"]) == 0
+    assert "cifar10-default" in capsys.readouterr().out
+    assert main(["list", "--loaders"]) == 0
+    assert "robust_models_transfer" in capsys.readouterr().out
+
+
+def test_unknown_model_suggests_and_exits_2(capsys):
+    assert main(["show", "resnet50_linf_eps88"]) == 2
+    err = capsys.readouterr().err
+    assert "Did you mean 'resnet50_linf_eps8'" in " ".join(err.split()) and "Traceback" not in err
+
+
+def test_validate_reports_every_violation_with_its_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: ok_id\ndataset: svhn\nnum_classes: 1\ntraining: {method: pgd_at, threat_model: Linf}\n"
+                   "source: {loader: shared_asset, asset: x.pt}\npreprocessing: {input_size: [3, 32, 32]}\n")
+    assert main(["validate", str(bad), str(ROOT / "model_zoo.yaml")]) == 2
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    for expected in ("line 2: dataset", "line 3: num_classes", "line 4: training: Value error, threat_model Linf needs eps"):
+        assert expected in err, err
+    assert "registry with" in captured.out
+
+
+def test_validate_accepts_shipped_protocols(capsys):
+    protocols = sorted((ROOT / "bench" / "protocols").glob("*.yaml"))
+    assert main(["validate", *map(str, protocols)]) == 0
+    assert capsys.readouterr().out.count("ok ") == len(protocols)
+
+
+def test_evaluate_json_prints_the_result(shared_assets, tmp_path, capsys):
+    code = main(["evaluate", "--model", "cifar_captum_net", "--protocol", "quick", "--n-examples", "50",
+                 "--results", str(tmp_path), "--json", "--device", "cpu"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["schema_version"] == 1 and result["model"]["id"] == "cifar_captum_net"
+    assert 0 <= result["metrics"]["clean_accuracy"] <= 1 and len(result["provenance"]["sample_ids"]) == 50
+    assert (tmp_path / "cifar_captum_net" / "quick.json").is_file()
+
+
+def test_missing_assets_say_what_to_place_where(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BENCH_ASSETS", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("BENCH_OFFLINE", "1")
+    monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))
+    code = main(["evaluate", "--model", "cifar_cnn_a_adv", "--results", str(tmp_path / "r"), "--no-progress"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and "Traceback" not in err
+    assert "cifar10" in err and str(tmp_path) in err
+
+
+def test_bad_numbers_are_user_errors(capsys):
+    assert main(["evaluate", "--model", "cifar_cnn_a_adv", "--n-examples", "0"]) == 2
+    assert "--n-examples must be a positive" in capsys.readouterr().err
