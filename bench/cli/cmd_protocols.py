@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
         stdout.print(yaml.safe_dump(protocol.model_dump(mode="json"), sort_keys=False), highlight=False, end="")
         return 0
     table = Table(title="protocols")
-    for col in ("name", "v", "dataset", "threat", "n", "metrics", "description"):
+    table.add_column("name", no_wrap=True)
+    for col in ("v", "dataset", "threat", "n", "metrics", "description"):
         table.add_column(col, overflow="fold")
     for name in protocol_files():
         p = get_protocol(name)
