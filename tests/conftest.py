@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import http.server
 import threading
 from pathlib import Path
@@ -17,7 +18,10 @@ def shared_assets() -> Path:
     """The shared assets folder; tests that need it skip with a reason when it is absent."""
     root = assets.assets_dir()
     if root is None or not (root / "data").is_dir():
-        pytest.skip("shared assets not found: set BENCH_ASSETS=../shared (CI always has them)")
+        reason = "shared assets not found: set BENCH_ASSETS=../shared (CI always has them)"
+        if os.environ.get("BENCH_REQUIRE_ASSETS"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return root
 
 

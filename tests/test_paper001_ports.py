@@ -12,7 +12,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.assets import assets_dir
 from bench.errors import MissingFileError, SpecError, UnsafeCheckpointError
 from bench.zoo.architectures import build_architecture
 from bench.zoo.architectures.paper001 import SamePadConv2d, load_paper001, same_padding
@@ -224,19 +223,14 @@ def test_rejects_truncated_and_missing_files(tmp_path):
 # --- (d) the real released weights --------------------------------------------------------------
 
 
-def _release_dir() -> Path:
-    root = assets_dir()
-    if root is None:
-        pytest.skip("shared assets not found: set BENCH_ASSETS to the folder holding models/ and data/")
-    return root / "models" / "proper-interpretability"
+@pytest.fixture(scope="module")
+def release_dir(shared_assets) -> Path:
+    return shared_assets / "models" / "proper-interpretability"
 
 
 @pytest.fixture(scope="module")
-def cifar_first_500() -> tuple[torch.Tensor, torch.Tensor]:
-    root = assets_dir()
-    if root is None:
-        pytest.skip("shared assets not found: set BENCH_ASSETS to the folder holding models/ and data/")
-    data = np.load(root / "data" / "cifar10_test_1000.npz")
+def cifar_first_500(shared_assets) -> tuple[torch.Tensor, torch.Tensor]:
+    data = np.load(shared_assets / "data" / "cifar10_test_1000.npz")
     return torch.from_numpy(data["x"][:500]).float() / 255.0, torch.from_numpy(data["y"][:500])
 
 
@@ -250,19 +244,19 @@ def cifar_first_500() -> tuple[torch.Tensor, torch.Tensor]:
         ("cifar_wresnet_adv_200", "wresnet", 75.4),
     ],
 )
-def test_released_weights_reach_the_checked_clean_accuracy(cifar_first_500, name, arch, accuracy):
+def test_released_weights_reach_the_checked_clean_accuracy(cifar_first_500, release_dir, name, arch, accuracy):
     """ASSETS.md's clean accuracies on the first 500 CIFAR-10 test images, within 0.5 points."""
     x, y = cifar_first_500
-    model = load_paper001(arch, _release_dir() / f"{name}.pkl", num_classes=10, in_channels=3)
+    model = load_paper001(arch, release_dir / f"{name}.pkl", num_classes=10, in_channels=3)
     with torch.no_grad():
         measured = (model(x).argmax(dim=1) == y).double().mean().item() * 100
     assert abs(measured - accuracy) <= 0.5, f"{name}: {measured:.1f}% clean, ASSETS.md says {accuracy}%"
 
 
 @pytest.mark.assets
-def test_every_released_pickle_loads_into_its_architecture():
+def test_every_released_pickle_loads_into_its_architecture(release_dir):
     """All files of the release pass the restricted unpickler and the shape checks."""
-    paths = sorted(_release_dir().glob("*.pkl"))
+    paths = sorted(release_dir.glob("*.pkl"))
     assert paths, "no .pkl files in models/proper-interpretability"
     for path in paths:
         dataset, arch = path.stem.split("_")[:2]
