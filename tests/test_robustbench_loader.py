@@ -3,6 +3,7 @@ the cache (robustbench's own ``load_model`` reads it; nothing is downloaded)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
@@ -77,6 +78,24 @@ def test_cached_checkpoint_loads_to_the_same_network(cache, entries, monkeypatch
     with torch.no_grad():
         assert torch.equal(model(x), source(x))
     assert not model.training
+
+
+def test_users_force_no_weights_only_env_does_not_break_loading(cache, entries, monkeypatch):
+    """torch refuses to load when both FORCE variables are set; the loader lifts the user's meanwhile."""
+    monkeypatch.setenv("BENCH_OFFLINE", "1")
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    (path,) = robustbench_files(NAME, "cifar10", "Linf", cache / "robustbench")
+    source = _source_model()
+    path.parent.mkdir(parents=True)
+    torch.save(source.state_dict(), path)
+
+    model = load_model(entries[ENTRY_ID])
+
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(model(x), source(x))
+    assert os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] == "1"
+    assert "TORCH_FORCE_WEIGHTS_ONLY_LOAD" not in os.environ
 
 
 def test_offline_without_checkpoint_names_the_expected_path(cache, entries, monkeypatch):

@@ -302,8 +302,13 @@ def _offline_message(url: str, dest: Path, expected: str | None) -> str:
 
 def _failure_message(url: str, cause: object, part: Path | None) -> str:
     kept = _size(part) if part is not None else 0
-    resume = f" The {kept} bytes received are kept in {part}; run again to resume." if kept else ""
-    return f"Download of {url} failed: {cause}.{resume}"
+    if kept:
+        advice = f" The {kept} bytes received are kept in {part}; run again to resume."
+    elif part is not None:
+        advice = f" Without network access, fetch it elsewhere and place it at {part.with_name(part.name[:-len(PART_SUFFIX)])}."
+    else:
+        advice = ""
+    return f"Download of {url} failed: {cause}.{advice}"
 
 
 def _describe(exc: requests.RequestException) -> str:

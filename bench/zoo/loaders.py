@@ -143,16 +143,22 @@ def load_robust_models_transfer(entry: ModelEntry) -> nn.Module:
 
 @contextmanager
 def _forced_weights_only():
-    """Make every ``torch.load`` inside (robustbench's own) weights-only, whatever it passes."""
-    key, old = "TORCH_FORCE_WEIGHTS_ONLY_LOAD", os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
-    os.environ[key] = "1"
+    """Make every ``torch.load`` inside (robustbench's own) weights-only, whatever it passes.
+
+    A user's ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is lifted meanwhile: torch refuses to load
+    at all when both are set.
+    """
+    saved = {key: os.environ.pop(key, None)
+             for key in ("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")}
+    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = old
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 def robustbench_files(name: str, dataset: str, threat_model: str, model_dir: Path) -> list[Path]:
