@@ -89,13 +89,15 @@ def test_users_force_no_weights_only_env_does_not_break_loading(cache, entries, 
     path.parent.mkdir(parents=True)
     torch.save(source.state_dict(), path)
 
+    weights_only_env = os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
+
     model = load_model(entries[ENTRY_ID])
 
     x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         assert torch.equal(model(x), source(x))
     assert os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] == "1"
-    assert "TORCH_FORCE_WEIGHTS_ONLY_LOAD" not in os.environ
+    assert os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD") == weights_only_env
 
 
 def test_offline_without_checkpoint_names_the_expected_path(cache, entries, monkeypatch):
