@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -26,10 +25,10 @@ def parse_eps(value: Any) -> Any:
 
 
 def format_eps(eps: float | None) -> str:
-    """ε as people write it: ``8/255`` when it is a whole number of 255ths, else the number."""
+    """ε as people write it: ``8/255`` or ``0.5/255`` for small multiples of 1/510, else the number (``0.3``)."""
     if eps is None:
         return "-"
-    k = Fraction(eps * 255).limit_denominator(1000)
-    if k.denominator == 1 and 0 < k.numerator <= 1020 and abs(k.numerator / 255 - eps) < 1e-9:
-        return f"{k.numerator}/255"
+    halves = eps * 510
+    if 0 < eps * 255 <= 32 and abs(halves - round(halves)) < 1e-6:
+        return f"{round(halves) / 2:g}/255"
     return f"{eps:g}"
