@@ -8,6 +8,7 @@ most the metric in progress.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ import torch
 from bench import __version__, assets
 from bench.data import open_testset, select_samples
 from bench.metrics import METRICS, RunContext
+from bench.metrics.masking import masking_flags
 from bench.protocols import Protocol
 from bench.results import Provenance, Result, result_path, write_json_atomic, write_result
 from bench.results.schema import environment, now, package_versions
@@ -56,12 +58,13 @@ def _partial_path(results_dir: Path, entry: ModelEntry, protocol: Protocol) -> P
     return result_path(results_dir, entry.id, protocol.name).with_suffix(".partial.json")
 
 
-def _load_partial(path: Path, digest: str, sample_ids: list[str]) -> dict:
-    if not path.is_file():
-        return {}
-    state = json.loads(path.read_text())
-    same = state.get("protocol_digest") == digest and state.get("sample_ids") == sample_ids
-    return state.get("metrics", {}) if same else {}
+def _load_partial(path: Path, state_dir: Path, digest: str, sample_ids: list[str]) -> dict:
+    """Finished metrics of an earlier run of the same resolved protocol on the same images."""
+    state = json.loads(path.read_text()) if path.is_file() else {}
+    if state.get("protocol_digest") == digest and state.get("sample_ids") == sample_ids:
+        return state.get("metrics", {})
+    shutil.rmtree(state_dir, ignore_errors=True)  # mid-metric state of another protocol
+    return {}
 
 
 def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, batch_size: int = 100,
@@ -77,7 +80,9 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
     sample_ids = [testset.ids[i] for i in indices]
     digest = protocol.digest()
     partial_path = _partial_path(results_dir, entry, protocol)
-    done = _load_partial(partial_path, digest, sample_ids)
+    state_dir = partial_path.with_name(f"{protocol.name}.state")
+    done = _load_partial(partial_path, state_dir, digest, sample_ids)
+    write_json_atomic(partial_path, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
     for name, raw_params in protocol.metrics.items():
         if name in done:
             continue
@@ -85,7 +90,9 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
         params = metric.params_schema.model_validate(raw_params or {})
         advance = progress(f"{entry.id}: {metric.label}", len(indices)) if progress else None
         torch.manual_seed(seed)
-        ctx = RunContext(model, entry, protocol, testset, indices, batch_size, dev, seed, advance)
+        ctx = RunContext(model, entry, protocol, testset, indices, batch_size, dev, seed, advance,
+                         state_dir=state_dir / name)
+        ctx.state_dir.mkdir(parents=True, exist_ok=True)
         out = metric.run(ctx, params)
         done[name] = {"values": out.values, "detail": out.detail}
         write_json_atomic(partial_path, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
@@ -99,7 +106,10 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
         metrics={k: v for m in done.values() for k, v in m["values"].items()},
         produced_by={k: name for name, m in done.items() for k in m["values"]},
         details={name: m["detail"] for name, m in done.items()},
+        flags=masking_flags({k: v for m in done.values() for k, v in m["values"].items()},
+                            {name: m["detail"] for name, m in done.items()}),
     )
     write_result(results_dir, result)
     partial_path.unlink(missing_ok=True)
+    shutil.rmtree(state_dir, ignore_errors=True)
     return result

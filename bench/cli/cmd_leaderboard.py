@@ -20,14 +20,18 @@ def write_leaderboards(results_dir: Path, out: Path) -> list[Path]:
     from bench.errors import MissingFileError
     from bench.leaderboard import GENERATED_MARK, render_leaderboards
     from bench.results import read_results
-    from bench.results.store import write_text_atomic
+    from bench.leaderboard.figures import figures_for
+    from bench.results.store import write_bytes_atomic, write_text_atomic
 
     if not results_dir.is_dir():
         raise MissingFileError(f"No result files: {results_dir} does not exist. Run `bench evaluate` first.")
-    pages = render_leaderboards(read_results(results_dir))
+    results = read_results(results_dir)
+    pages = render_leaderboards(results)
     written = [write_text_atomic(out / rel, text) for rel, text in sorted(pages.items())]
-    for old in list(out.glob("*.md")) + list(out.glob("models/*.md")):
-        if old not in written and old.read_text(encoding="utf-8").startswith(GENERATED_MARK):
+    written += [write_bytes_atomic(out / rel, png) for rel, png in sorted(figures_for(results).items())]
+    for old in list(out.glob("*.md")) + list(out.glob("models/*.md")) + list(out.glob("models/*.png")):
+        generated = old.suffix == ".png" or old.read_text(encoding="utf-8").startswith(GENERATED_MARK)
+        if old not in written and generated:
             old.unlink()
     return written
 

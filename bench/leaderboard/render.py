@@ -53,16 +53,46 @@ def _protocol_heading(result: Result) -> str:
             f"threat model {p['threat_model']}, ε = {format_eps(p['eps'])}.\n")
 
 
+def board_columns(result: Result) -> dict[str, str | None]:
+    """The board's summary columns → the value each comes from (None when the result lacks it).
+
+    Clean accuracy, AutoAttack at the protocol's ε, PGD (most steps) at the model's training ε,
+    and anything else that is not part of a grid.
+    """
+    metrics = result.metrics
+    train_eps = result.model.training.eps
+    pgd = [k for k in metrics if k.startswith("pgd") and k.endswith(f"@{format_eps(train_eps)}")]
+    strongest = max(pgd, key=lambda k: int(k[3:k.index("_")]), default=None) if train_eps else None
+    columns: dict[str, str | None] = {}
+    for name in metrics:
+        metric = result.produced_by[name]
+        if metric == "pgd_grid":
+            continue
+        label = "AutoAttack (%) @" + name.split("@")[1] if metric == "autoattack" else column_label(name, metric)
+        columns[label] = name
+    if any(m == "pgd_grid" for m in result.produced_by.values()):
+        columns["PGD @ train ε (%)"] = strongest
+    return columns
+
+
 def _board_table(results: list[Result]) -> str:
-    order = list(dict.fromkeys(k for r in results for k in r.metrics))
-    head = ["Rank", "Model", "Training", *[column_label(k, results[0].produced_by.get(k, k)) for k in order], "n"]
+    per_result = [board_columns(r) for r in results]
+    labels = list(dict.fromkeys(label for cols in per_result for label in cols))
+    head = ["Rank", "Model", "Training", *labels, "n", "Flags"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    ranked = sorted(results, key=lambda r: _sort_key(r, order[0]))
-    for rank, r in enumerate(ranked, 1):
-        cells = [format_value(k, r.produced_by[k], r.metrics[k]) if k in r.metrics else "-" for k in order]
+    primary = next(iter(results[0].metrics))
+    ranked = sorted(zip(results, per_result), key=lambda rc: _sort_key(rc[0], primary))
+    for rank, (r, cols) in enumerate(ranked, 1):
+        cells = []
+        for label in labels:
+            name = cols.get(label)
+            cells.append(format_value(name, r.produced_by[name], r.metrics[name]) + (
+                f" ({name.split('@')[0].split('_')[0]})" if label.startswith("PGD @") else "")
+                if name in r.metrics else "-")
         model = f"[{r.model.id}](models/{r.model.id}.md)"
+        flags = f"⚠ {len(r.flags)}" if r.flags else ""
         rows.append("| " + " | ".join([str(rank), model, _training(r), *cells,
-                                           str(len(r.provenance.sample_ids))]) + " |")
+                                           str(len(r.provenance.sample_ids)), flags]) + " |")
     return "\n".join(rows) + "\n"
 
 
@@ -93,6 +123,14 @@ def render_model_page(model_id: str, results: list[Result]) -> str:
              f"- Source: `{entry.source.loader}`"]
     if entry.paper:
         lines.append(f"- Paper: [{entry.paper.title}]({entry.paper.url})" if entry.paper.url else f"- Paper: {entry.paper.title}")
+    flagged = [(r.protocol["name"], f) for r in results for f in r.flags]
+    if flagged:
+        lines += ["", "## Sanity-check flags", ""] + [f"- `{p}`: {f}" for p, f in flagged]
+    figures = [r for r in results if any(m == "pgd_grid" for m in r.produced_by.values())]
+    if figures:
+        lines += ["", "## Accuracy against ε", ""] + [
+            f"![accuracy vs eps, {r.protocol['name']}]({model_id}-{r.protocol['name']}-accuracy-vs-eps.png)"
+            for r in figures]
     lines += ["", "## Results", "", "| Protocol | Digest | Metric | Value | Reported | n | Device | Date |",
               "|---|---|---|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r.protocol["name"], r.protocol_digest)):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -37,6 +38,7 @@ class RunContext:
     device: torch.device
     seed: int
     progress: Any = None  # a callable(advance: int) or None
+    state_dir: Path | None = None  # where a metric may keep state to resume an interrupted run
 
     def batches(self) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
         """The selected images in order, ``batch_size`` at a time, on the run's device."""

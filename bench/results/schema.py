@@ -48,6 +48,7 @@ class Result(Strict):
     metrics: dict[str, float]
     produced_by: dict[str, str]
     details: dict[str, Any] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list, description="sanity-check warnings (gradient masking, ...)")
 
 
 def package_versions() -> dict[str, str]:

@@ -1,0 +1,5 @@
+"""Attacks on [0,1] images. Contract: constructed with the model and its budget, ``perturb(x, y) -> x_adv``."""
+
+from bench.attacks.pgd import PGD
+
+__all__ = ["PGD"]

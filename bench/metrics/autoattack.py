@@ -1,0 +1,128 @@
+"""AutoAttack robust accuracy (Croce & Hein, 2020) through the ``pyautoattack`` library robustbench uses.
+
+The attacks of the chosen version run one after another on the images still robust, exactly
+as ``AutoAttack.run_standard_evaluation`` does (same batches, same seed), but bench records the
+robust flags after each attack so an interrupted run resumes from the last finished attack.
+(pyautoattack 0.2.0's own ``state_path`` resume fails with a NameError once a state is restored.)
+AutoAttack's warnings (randomised model, softmax output, zero gradients, ...) are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import Field, field_validator
+
+from bench.metrics.base import METRICS, MetricOutput, RunContext
+from bench.spec import Strict, format_eps, parse_eps
+
+
+class AutoAttackParams(Strict):
+    version: Literal["standard", "plus", "rand", "custom"] = "standard"
+    attacks: tuple[Literal["apgd-ce", "apgd-dlr", "apgd-t", "fab", "fab-t", "square"], ...] | None = Field(
+        default=None, description="only with version: custom")
+    norm: Literal["Linf", "L2", "L1"] | None = Field(default=None, description="None: the protocol's threat model")
+    eps: float | None = Field(default=None, ge=0, description="None: the protocol's ε")
+
+    _eps = field_validator("eps", mode="before")(parse_eps)
+
+
+def autoattack_value(eps: float) -> str:
+    return f"autoattack_acc@{format_eps(eps)}"
+
+
+class _WarningLog(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def make_adversary(model, params: AutoAttackParams, norm: str, eps: float, seed: int, device):
+    """The library's ``AutoAttack`` object, configured as its version prescribes."""
+    from bench.compat import alias_autoattack
+
+    AutoAttack = alias_autoattack().AutoAttack
+    adversary = AutoAttack(model, norm=norm, eps=eps, version=params.version, seed=seed, device=device,
+                           attacks=list(params.attacks) if params.attacks else None)
+    adversary.verbose = False
+    return adversary
+
+
+def run_one_attack(adversary, attack: str, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Robust flags of ``x`` after one attack of the adversary's version (the library's own loop)."""
+    configured = adversary.attacks_to_run
+    adversary.attacks_to_run = [attack]
+    try:
+        _, y_adv = adversary.run_standard_evaluation(x, y, batch_size=batch_size)
+    finally:
+        adversary.attacks_to_run = configured
+    return (y_adv == y).cpu()
+
+
+class AutoAttackMetric:
+    name = "autoattack"
+    label = "AutoAttack"
+    higher_is_better = True
+    percent = True
+    params_schema = AutoAttackParams
+
+    def run(self, ctx: RunContext, params: AutoAttackParams) -> MetricOutput:
+        norm = params.norm or ctx.protocol.threat_model
+        eps = params.eps if params.eps is not None else ctx.protocol.eps
+        x, y = ctx.testset.load(ctx.indices)
+        adversary = make_adversary(ctx.model, params, norm, eps, ctx.seed, ctx.device)
+        state_file = self._state_file(ctx)
+        state = json.loads(state_file.read_text()) if state_file and state_file.is_file() else {}
+        robust = torch.tensor(state["robust"], dtype=torch.bool) if state else self._clean_flags(ctx, x, y)
+        per_attack, log = dict(state.get("per_attack", {})), _WarningLog()
+        logging.getLogger("auto-attack").addHandler(log)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                for attack in adversary.attacks_to_run:
+                    if attack in per_attack or not robust.any():
+                        continue
+                    idx = robust.nonzero().flatten()
+                    still = run_one_attack(adversary, attack, x[idx].to(ctx.device), y[idx].to(ctx.device),
+                                           ctx.batch_size)
+                    robust[idx[~still]] = False
+                    per_attack[attack] = int(robust.sum()) / len(robust)
+                    self._save(state_file, robust, per_attack)
+        finally:
+            logging.getLogger("auto-attack").removeHandler(log)
+        messages = sorted(set(log.messages + [str(w.message) for w in caught]))
+        if ctx.progress:
+            ctx.progress(len(ctx.indices))
+        return MetricOutput(values={autoattack_value(eps): int(robust.sum()) / len(robust)},
+                            detail={"version": params.version, "norm": norm, "eps": eps,
+                                    "attacks": list(adversary.attacks_to_run), "accuracy_after": per_attack,
+                                    "robust_flags": robust.int().tolist(), "warnings": messages})
+
+    @staticmethod
+    def _clean_flags(ctx: RunContext, x, y) -> torch.Tensor:
+        with torch.no_grad():
+            preds = [ctx.model(x[i:i + ctx.batch_size].to(ctx.device)).argmax(1).cpu()
+                     for i in range(0, len(x), ctx.batch_size)]
+        return torch.cat(preds) == y
+
+    @staticmethod
+    def _state_file(ctx: RunContext) -> Path | None:
+        return ctx.state_dir / "autoattack.state.json" if ctx.state_dir else None
+
+    @staticmethod
+    def _save(path: Path | None, robust: torch.Tensor, per_attack: dict) -> None:
+        if path is not None:
+            from bench.results.store import write_json_atomic
+
+            write_json_atomic(path, {"robust": robust.tolist(), "per_attack": per_attack})
+
+
+METRICS.register(AutoAttackMetric.name)(AutoAttackMetric())

@@ -1,0 +1,57 @@
+"""Sanity checks that flag likely gradient masking (Athalye et al., 2018; paper 001 §5.1, App. G).
+
+A pure function of a result's values and details. An honest, deterministic attack on the same
+images gives accuracy that does not rise with ε or with the number of steps and is not beaten
+by its own one-step version; AutoAttack should not be weaker than PGD. Gradients that are
+exactly zero at clean points are flagged, as AutoAttack's own check does, and AutoAttack's
+warnings are passed on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from bench.spec import parse_eps
+
+TOLERANCE = 0.01  # one point of accuracy: rises smaller than this are noise of a deterministic attack
+
+PGD_NAME = re.compile(r"^pgd(\d+)_acc@(.+)$")
+
+
+def _pgd_table(metrics: dict[str, float]) -> dict[float, dict[int, tuple[str, float]]]:
+    """ε → steps → (value name, accuracy)."""
+    table: dict[float, dict[int, tuple[str, float]]] = defaultdict(dict)
+    for name, value in metrics.items():
+        match = PGD_NAME.match(name)
+        if match:
+            table[float(parse_eps(match.group(2)))][int(match.group(1))] = (name, value)
+    return table
+
+
+def _rises(pairs: list[tuple[str, float]], what: str) -> list[str]:
+    return [f"accuracy rises with {what}: {b[0]} = {b[1]:.3f} > {a[0]} = {a[1]:.3f}"
+            for a, b in zip(pairs, pairs[1:]) if b[1] > a[1] + TOLERANCE]
+
+
+def masking_flags(metrics: dict[str, float], details: dict[str, Any]) -> list[str]:
+    """Human-readable flags; an empty list means no sign of gradient masking was found."""
+    table = _pgd_table(metrics)
+    flags: list[str] = []
+    for steps in sorted({k for by_steps in table.values() for k in by_steps}):
+        flags += _rises([table[e][steps] for e in sorted(table) if steps in table[e]], "ε")
+    for eps, by_steps in sorted(table.items()):
+        flags += _rises([by_steps[k] for k in sorted(by_steps)], "PGD steps")
+        strongest = by_steps[max(by_steps)]
+        one_step = metrics.get(strongest[0].replace(f"pgd{max(by_steps)}_acc", "fgsm_acc"))
+        if one_step is not None and strongest[1] > one_step + TOLERANCE:
+            flags.append(f"one-step attack beats PGD: fgsm {one_step:.3f} < {strongest[0]} = {strongest[1]:.3f}")
+        aa = metrics.get(strongest[0].replace(f"pgd{max(by_steps)}_acc", "autoattack_acc"))
+        if aa is not None and aa > strongest[1] + TOLERANCE:
+            flags.append(f"AutoAttack weaker than PGD: {aa:.3f} > {strongest[0]} = {strongest[1]:.3f}")
+    zero = details.get("pgd_grid", {}).get("zero_gradient_images", 0)
+    if zero:
+        flags.append(f"{zero} images have an all-zero input gradient at the clean point")
+    flags += [f"AutoAttack: {w}" for w in details.get("autoattack", {}).get("warnings", [])]
+    return flags

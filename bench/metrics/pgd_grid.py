@@ -1,0 +1,96 @@
+"""PGD accuracy over a grid of ε and step counts (paper 001, Table 1 and Table A3), plus a one-step baseline.
+
+Value names carry the budget: ``pgd200_acc@8/255`` (accuracy under 200-step PGD at ε = 8/255),
+``fgsm_acc@8/255`` (one step of size ε). Step counts of one ε share a single PGD run (see
+:class:`bench.attacks.PGD`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field, field_validator
+
+from bench.attacks import PGD
+from bench.metrics.base import METRICS, MetricOutput, RunContext
+from bench.spec import Strict, format_eps, parse_eps
+
+
+class PGDGridParams(Strict):
+    eps: tuple[float, ...] = Field(min_length=1, description="budgets; 0 gives clean accuracy")
+    steps: tuple[int, ...] = Field(min_length=1, description="step counts, each scored on its own iterate")
+    step_size: float | None = Field(default=None, gt=0, description="absolute step; None: step_size_rel × ε")
+    step_size_rel: float = Field(default=0.25, gt=0)
+    random_start: bool = False
+    norm: Literal["Linf", "L2"] | None = Field(default=None, description="None: the protocol's threat model")
+    one_step_baseline: bool = Field(default=True, description="also run FGSM (one step of size ε)")
+
+    @field_validator("eps", mode="before")
+    @classmethod
+    def _fractions(cls, value):
+        return tuple(parse_eps(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+    @field_validator("steps")
+    @classmethod
+    def _positive(cls, value):
+        if any(s < 1 for s in value):
+            raise ValueError("step counts must be >= 1")
+        return tuple(sorted(set(value)))
+
+
+def pgd_value(steps: int, eps: float) -> str:
+    return f"pgd{steps}_acc@{format_eps(eps)}"
+
+
+def fgsm_value(eps: float) -> str:
+    return f"fgsm_acc@{format_eps(eps)}"
+
+
+def zero_gradient_count(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
+    """Images whose cross-entropy has an all-zero input gradient at the clean point (a sign of masking)."""
+    x = x.clone().requires_grad_(True)
+    loss = torch.nn.functional.cross_entropy(model(x), y, reduction="sum")
+    (grad,) = torch.autograd.grad(loss, x)
+    return int((grad.flatten(1).abs().amax(1) == 0).sum())
+
+
+class PGDGrid:
+    name = "pgd_grid"
+    label = "PGD"
+    higher_is_better = True
+    percent = True
+    params_schema = PGDGridParams
+
+    def run(self, ctx: RunContext, params: PGDGridParams) -> MetricOutput:
+        norm = params.norm or ctx.protocol.threat_model
+        flags: dict[str, list[torch.Tensor]] = {}
+        zero_gradient_images = 0
+        for _, x, y in ctx.batches():
+            zero_gradient_images += zero_gradient_count(ctx.model, x, y)
+            for eps in params.eps:
+                for name, ok in self._batch(ctx, params, norm, eps, x, y).items():
+                    flags.setdefault(name, []).append(ok.cpu())
+        robust = {name: torch.cat(parts) for name, parts in flags.items()}
+        return MetricOutput(
+            values={name: int(ok.sum()) / len(ok) for name, ok in robust.items()},
+            detail={"norm": norm, "robust_flags": {name: ok.int().tolist() for name, ok in robust.items()},
+                    "zero_gradient_images": zero_gradient_images},
+        )
+
+    @staticmethod
+    def _batch(ctx: RunContext, params: PGDGridParams, norm: str, eps: float, x, y) -> dict[str, torch.Tensor]:
+        if eps == 0:
+            with torch.no_grad():
+                return {pgd_value(max(params.steps), 0.0): ctx.model(x).argmax(1) == y}
+        step = params.step_size or params.step_size_rel * eps
+        attack = PGD(ctx.model, eps, max(params.steps), step, norm=norm, random_start=params.random_start,
+                     seed=ctx.seed)
+        out = {pgd_value(k, eps): ok for k, ok in attack.accuracy_at_steps(x, y, params.steps).items()}
+        if params.one_step_baseline:
+            fgsm = PGD(ctx.model, eps, 1, eps, norm=norm)
+            out[fgsm_value(eps)] = fgsm.accuracy_at_steps(x, y, [1])[1]
+        return out
+
+
+METRICS.register(PGDGrid.name)(PGDGrid())
