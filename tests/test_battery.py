@@ -16,7 +16,7 @@ ZOO = Zoo.load()
 
 @pytest.fixture
 def quick(shared_assets):
-    return get_protocol("quick").resolve("cifar10", n_examples=40)
+    return get_protocol("cifar10-default").resolve("cifar10", n_examples=40)
 
 
 def test_same_seed_same_numbers_and_full_provenance(quick, tmp_path):
@@ -33,7 +33,7 @@ def test_same_seed_same_numbers_and_full_provenance(quick, tmp_path):
 def test_interrupted_run_resumes_from_finished_metrics(quick, tmp_path, monkeypatch):
     entry = ZOO.get("cifar_cnn_a_adv")
     first = run_battery(entry, quick, results_dir=tmp_path, batch_size=16, device="cpu")
-    result_file = tmp_path / entry.id / "quick.json"
+    result_file = tmp_path / entry.id / "cifar10-default.json"
     partial = result_file.with_suffix(".partial.json")
     # Simulate a run that stopped after the metric finished: the partial file is there, the result is not.
     partial.write_text(json.dumps({"protocol_digest": quick.digest(), "sample_ids": first.provenance.sample_ids,
@@ -49,7 +49,7 @@ def test_interrupted_run_resumes_from_finished_metrics(quick, tmp_path, monkeypa
 
 def test_partial_state_of_another_protocol_is_ignored(quick, tmp_path):
     entry = ZOO.get("cifar_cnn_a_adv")
-    partial = tmp_path / entry.id / "quick.partial.json"
+    partial = tmp_path / entry.id / "cifar10-default.partial.json"
     partial.parent.mkdir(parents=True)
     partial.write_text(json.dumps({"protocol_digest": "different", "sample_ids": [],
                                    "metrics": {"clean_accuracy": {"values": {"clean_accuracy": 0.123}, "detail": {}}}}))
@@ -58,7 +58,7 @@ def test_partial_state_of_another_protocol_is_ignored(quick, tmp_path):
 
 
 def test_correct_only_selection_by_a_group(shared_assets, tmp_path):
-    protocol = get_protocol("quick").resolve("cifar10", n_examples=30)
+    protocol = get_protocol("cifar10-default").resolve("cifar10", n_examples=30)
     selection = protocol.selection.model_copy(update={"only_correct": True,
                                                       "correct_by": ("cifar_cnn_a_adv", "cifar_captum_net")})
     protocol = protocol.model_copy(update={"selection": selection})

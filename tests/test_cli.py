@@ -68,13 +68,13 @@ def test_validate_accepts_shipped_protocols(capsys):
 
 
 def test_evaluate_json_prints_the_result(shared_assets, tmp_path, capsys):
-    code = main(["evaluate", "--model", "cifar_captum_net", "--protocol", "quick", "--n-examples", "50",
+    code = main(["evaluate", "--model", "cifar_captum_net", "--protocol", "cifar10-default", "--n-examples", "50",
                  "--results", str(tmp_path), "--json", "--device", "cpu"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["schema_version"] == 1 and result["model"]["id"] == "cifar_captum_net"
     assert 0 <= result["metrics"]["clean_accuracy"] <= 1 and len(result["provenance"]["sample_ids"]) == 50
-    assert (tmp_path / "cifar_captum_net" / "quick.json").is_file()
+    assert (tmp_path / "cifar_captum_net" / "cifar10-default.json").is_file()
 
 
 def test_missing_assets_say_what_to_place_where(tmp_path, capsys, monkeypatch):

@@ -53,7 +53,7 @@ def _submit(tmp_path: Path, text: str, *extra: str) -> tuple[int, Path, Path]:
     spec = tmp_path / "entry.yaml"
     spec.write_text(text)
     results, boards = tmp_path / "out" / "results", tmp_path / "out"
-    code = main(["submit", str(spec), "--protocol", "quick", "--n-examples", "20", "--results", str(results),
+    code = main(["submit", str(spec), "--protocol", "cifar10-default", "--n-examples", "20", "--results", str(results),
                  "--leaderboards", str(boards), "--no-progress", *extra])
     return code, results, boards
 
@@ -74,7 +74,7 @@ def test_valid_submission_writes_result_and_pages(shared_assets, tmp_path, capsy
     sha = hashlib.sha256(ckpt.read_bytes()).hexdigest()
     code, results, boards = _submit(tmp_path, VALID.replace("{path}", str(ckpt)).replace("{sha}", sha))
     assert code == 0, capsys.readouterr().err
-    assert (results / "my_cnn_a" / "quick.json").is_file()
+    assert (results / "my_cnn_a" / "cifar10-default.json").is_file()
     page = (boards / "models" / "my_cnn_a.md").read_text()
     assert "my_cnn_a" in page and "Clean (%)" in page
     assert "my_cnn_a" in (boards / "cifar10-Linf.md").read_text()
