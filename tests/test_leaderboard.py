@@ -65,3 +65,11 @@ def test_eps_is_written_as_people_write_it(eps, text):
     from bench.spec import format_eps
 
     assert format_eps(eps) == text
+
+
+def test_runs_in_progress_are_not_results(tmp_path):
+    from bench.results import read_results
+
+    write_result(tmp_path, RESULTS[0])
+    (tmp_path / RESULTS[0].model.id / "quick.partial.json").write_text('{"metrics": {}}')
+    assert read_results(tmp_path) == [RESULTS[0]]

@@ -59,5 +59,9 @@ def read_result(path: Path) -> Result:
 
 
 def read_results(results_dir: Path) -> list[Result]:
-    """Every result under ``results_dir`` (``<model>/<protocol>.json``), sorted by path."""
-    return [read_result(p) for p in sorted(Path(results_dir).glob("*/*.json"))]
+    """Every result under ``results_dir`` (``<model>/<protocol>.json``), sorted by path.
+
+    A run in progress (``<protocol>.partial.json``) is not a result.
+    """
+    paths = sorted(p for p in Path(results_dir).glob("*/*.json") if not p.name.endswith(".partial.json"))
+    return [read_result(p) for p in paths]
