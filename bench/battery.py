@@ -107,7 +107,7 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
         produced_by={k: name for name, m in done.items() for k in m["values"]},
         details={name: m["detail"] for name, m in done.items()},
         flags=masking_flags({k: v for m in done.values() for k, v in m["values"].items()},
-                            {name: m["detail"] for name, m in done.items()}),
+                            {name: m["detail"] for name, m in done.items()}, n_images=len(indices)),
     )
     write_result(results_dir, result)
     partial_path.unlink(missing_ok=True)
