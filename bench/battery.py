@@ -50,7 +50,9 @@ def choose_samples(entry: ModelEntry, protocol: Protocol, testset, model, zoo: Z
                    device: torch.device, batch_size: int) -> np.ndarray:
     """The protocol's selection; ``correct_by`` models are loaded from the zoo to filter."""
     group = protocol.selection.correct_by
-    models = [model] if not group else [load_model(zoo.get(i) if zoo else None, device) for i in group]
+    if group:
+        zoo = zoo or Zoo.load()
+    models = [load_model(zoo.get(i), device) for i in group] if group else [model]
     return select_samples(testset, protocol.selection, [_predictor(m, device) for m in models], batch_size)
 
 

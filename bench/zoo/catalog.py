@@ -8,6 +8,7 @@ from ``robustbench.model_zoo`` on demand, with ids ``robustbench-<dataset>-<thre
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,8 +94,6 @@ ROBUSTBENCH_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar10", "L2"): 0.5, ("cifar
 
 def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> ModelEntry:
     """A registry entry for one model of ``robustbench.model_zoo``."""
-    import re
-
     transform = info.get("preprocessing") if dataset == "imagenet" else None
     crop = re.search(r"(\d+)$", transform or "")
     size = int(crop.group(1)) if crop else (224 if dataset == "imagenet" else 32)
