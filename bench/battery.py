@@ -69,6 +69,19 @@ def _load_partial(path: Path, state_dir: Path, digest: str, sample_ids: list[str
     return {}
 
 
+def artifact_path(result_file: Path, metric: str, name: str) -> Path:
+    """Where a metric's artifact lives beside its result: ``<model>/<protocol>.<metric>.<name>``."""
+    return result_file.with_name(f"{result_file.stem}.{metric}.{name}")
+
+
+def _keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
+    """Move files the metrics left in ``<state>/<metric>/artifacts/`` beside the result (old ones go)."""
+    for old in [p for m in metrics for p in result_file.parent.glob(f"{result_file.stem}.{m}.*")]:
+        old.unlink()
+    for path in sorted(state_dir.glob("*/artifacts/*")):
+        path.replace(artifact_path(result_file, path.parent.parent.name, path.name))
+
+
 def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, batch_size: int = 100,
                 device: str | None = None, seed: int = 0, zoo: Zoo | None = None, data_dir: Path | None = None,
                 progress: ProgressFactory | None = None, command: list[str] | None = None) -> Result:
@@ -112,6 +125,7 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
                             {name: m["detail"] for name, m in done.items()}, n_images=len(indices)),
     )
     write_result(results_dir, result)
+    _keep_artifacts(state_dir, result_path(results_dir, entry.id, protocol.name), protocol.metrics)
     partial_path.unlink(missing_ok=True)
     shutil.rmtree(state_dir, ignore_errors=True)
     return result

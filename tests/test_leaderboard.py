@@ -73,3 +73,32 @@ def test_runs_in_progress_are_not_results(tmp_path):
     write_result(tmp_path, RESULTS[0])
     (tmp_path / RESULTS[0].model.id / "quick.partial.json").write_text('{"metrics": {}}')
     assert read_results(tmp_path) == [RESULTS[0]]
+
+
+def make_inequality_result(model_id: str, gini_g: float, errors: float) -> Result:
+    protocol = get_protocol("cifar10-inequality-text").resolve("cifar10", n_examples=4)
+    values = {"clean_accuracy": 1.0, "gini_global": gini_g, "gini_regional": gini_g / 2,
+              "noise_i_err@102": errors, "noise_ii_err@102": errors + 0.1, "noise_i_err@10": 0.0,
+              "occlusion_black_err@N10R4": errors, "occlusion_grey_err@N10R4": errors / 2,
+              "occlusion_white_err@N10R4": errors / 4}
+    base = make_result(model_id, 1.0)
+    return base.model_copy(update={
+        "protocol": protocol.model_dump(mode="json"), "protocol_digest": protocol.digest(), "metrics": values,
+        "produced_by": {k: "clean_accuracy" if k == "clean_accuracy" else "inequality" for k in values}})
+
+
+def test_inequality_board_shows_main_budget_columns_ranked_by_protocol():
+    results = [make_inequality_result("cifar_smallgap_adv", 0.8, 0.5), make_inequality_result("cifar_smallgap_normal", 0.6, 0.25)]
+    board = render_leaderboards(results)["cifar10-Linf.md"]
+    header = next(line for line in board.splitlines() if line.startswith("| Rank"))
+    assert header == ("| Rank | Model | Training | Clean (%) | Gini-g | Gini-r | Noise-I (%) | Noise-II (%) | "
+                      "Occ-B (%) | Occ-G (%) | Occ-W (%) | n | Flags |")
+    rows = [line for line in board.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert "cifar_smallgap_normal" in rows[0] and "| 0.600 | 0.300 | 25.0 | 35.0 | 25.0 | 12.5 | 6.2 |" in rows[0]
+    assert "noise_i_err@10" not in board  # grid values stay on the model page
+    page = render_leaderboards(results)["models/cifar_smallgap_adv.md"]
+    assert "Inequality (noise_i_err@10) (%)" in page
+
+
+def test_digest_of_protocols_without_new_fields_is_unchanged():
+    assert get_protocol("cifar10-default").resolve("cifar10").digest() == "c4cc88949379"  # the committed cifar10-default results

@@ -33,6 +33,7 @@ class Protocol(Strict):
     dataset: Dataset | None = Field(default=None, description="None: the evaluated model's data set")
     threat_model: ThreatModel = "Linf"
     eps: float | None = Field(default=None, ge=0, description="None: RobustBench's default for the data set")
+    rank_by: str | None = Field(default=None, description="the value boards sort by; None: the first metric's first value")
     selection: Selection = Selection()
     metrics: dict[str, dict[str, Any]] = Field(min_length=1)
 
@@ -57,7 +58,9 @@ class Protocol(Strict):
 
     def digest(self) -> str:
         """A short hash of the resolved protocol: equal digests ⇔ comparable results."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        # fields added later are left out while unset, so older results keep their digests
+        unset = {name for name in ("rank_by",) if getattr(self, name) is None}
+        blob = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
 

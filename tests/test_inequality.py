@@ -1,0 +1,270 @@
+"""Paper 000's inequality battery, each piece against an independent reference or a hand-built case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bench.attacks import noise as noise_ops
+from bench.attacks.occlusion import (Candidates, candidate_masks, occlusion_attack, occlusion_attack_sequential,
+                                     patch_centres)
+from bench.attribution import AttributionParams, attribute, gini, gini_global, gini_regional, input_space, region_sums
+from bench.zoo.catalog import Zoo
+
+ZOO = Zoo.load()
+
+
+# --- Gini (eq. 4, appendix A.3) ---------------------------------------------------------------
+
+def test_gini_of_the_papers_examples():
+    values = gini(torch.tensor([[0, 0, 0, 1, 1.0], [0, 0, 0, 1, 1000.0]]))
+    assert values[0].item() == pytest.approx(0.6)
+    assert values[1].item() == pytest.approx(0.7996, abs=1e-4)  # the paper prints 0.799, truncated
+
+
+def mean_absolute_difference_gini(row: np.ndarray) -> float:
+    """Gini as Σ_i Σ_j |x_i − x_j| / (2 n² μ): a different formula for the same index."""
+    n = len(row)
+    return float(np.abs(row[:, None] - row[None, :]).sum() / (2 * n * n * row.mean()))
+
+
+def test_gini_equals_the_mean_absolute_difference_formula_on_random_rows():
+    rows = torch.rand(5, 300) ** 4
+    expected = [mean_absolute_difference_gini(r.double().numpy()) for r in rows]
+    assert gini(rows).tolist() == pytest.approx(expected, rel=1e-9)
+
+
+def test_gini_is_order_free_nan_for_an_empty_map_and_refuses_negatives():
+    row = torch.rand(1, 50)
+    assert gini(row).item() == pytest.approx(gini(row[:, torch.randperm(50)]).item(), rel=1e-12)
+    assert torch.isnan(gini(torch.zeros(1, 10))).all()
+    with pytest.raises(ValueError, match="non-negative"):
+        gini(torch.tensor([[1.0, -1.0]]))
+
+
+def test_global_gini_uses_the_named_transform_over_all_sub_pixels():
+    a = torch.randn(2, 3, 8, 8)
+    assert torch.equal(gini_global(a, "abs"), gini(a.abs().flatten(1)))
+    assert torch.equal(gini_global(a, "positive"), gini(a.clamp(min=0).flatten(1)))
+
+
+def test_region_sums_against_a_loop():
+    a = torch.rand(2, 3, 8, 12)
+    sums = region_sums(a, 4, sum_channels=True)
+    assert sums.shape == (2, 1, 2, 3)
+    for i in range(2):
+        for j in range(3):
+            assert sums[:, 0, i, j] == pytest.approx(a[:, :, 4 * i:4 * i + 4, 4 * j:4 * j + 4].sum(dim=(1, 2, 3)))
+    per_channel = region_sums(a, 4, sum_channels=False)
+    assert per_channel.shape == (2, 3, 2, 3) and per_channel.sum(1, keepdim=True) == pytest.approx(sums)
+    assert region_sums(torch.ones(1, 1, 6, 6), 4, True)[0, 0].tolist() == [[16, 8], [8, 4]]  # border blocks
+
+
+def test_regional_gini_of_the_first_code_version_is_the_positive_global_gini():
+    a = torch.randn(3, 3, 8, 8)
+    assert torch.allclose(gini_regional(a, "positive", 1, False), gini_global(a, "positive"))
+
+
+# --- the inductive noise attack (§3.2.1) --------------------------------------------------------
+
+def test_top_k_mask_picks_the_largest_signed_scores():
+    scores = torch.tensor([[[[0.5, -3.0], [2.0, 1.0]]]])
+    assert noise_ops.top_k_mask(scores, 2).flatten().tolist() == [False, False, True, True]
+    assert noise_ops.top_k_mask(scores.abs(), 1).flatten().tolist() == [False, True, False, False]
+    with pytest.raises(ValueError, match="1..4"):
+        noise_ops.top_k_mask(scores, 5)
+
+
+def test_noise_i_adds_and_noise_ii_replaces_on_the_mask_only():
+    z, noise = torch.rand(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    mask = noise_ops.top_k_mask(torch.randn(2, 3, 4, 4), 5)
+    added, replaced = noise_ops.corrupt(z, mask, noise, "add"), noise_ops.corrupt(z, mask, noise, "replace")
+    assert torch.equal(added[mask], z[mask] + noise[mask]) and torch.equal(replaced[mask], noise[mask])
+    assert torch.equal(added[~mask], z[~mask]) and torch.equal(replaced[~mask], z[~mask])
+
+
+def test_noise_draws_depend_on_the_image_seed_not_the_batch():
+    z = torch.rand(3, 3, 4, 4)
+    together = noise_ops.draw_noise(z, "normal", 1.0, [7, 8, 9])
+    alone = noise_ops.draw_noise(z[1:2], "normal", 1.0, [8])
+    assert torch.equal(together[1:2], alone)
+    masks = noise_ops.random_k_mask(z.shape, 6, [7, 8, 9])
+    assert masks.flatten(1).sum(1).tolist() == [6, 6, 6] and torch.equal(masks[2:], noise_ops.random_k_mask(z[2:].shape, 6, [9]))
+
+
+def test_uniform_noise_and_clamp_stay_in_each_images_range():
+    z = torch.randn(4, 3, 5, 5) * torch.tensor([1.0, 2.0, 3.0, 4.0]).view(-1, 1, 1, 1)
+    noise = noise_ops.draw_noise(z, "uniform_image_range", 1.0, [1, 2, 3, 4])
+    low, high = noise_ops.image_range(z)
+    assert bool((noise >= low).all() and (noise <= high).all())
+    clamped = noise_ops.clamp(z + 10 * noise, z, "image_range", (None, None))
+    assert bool((clamped >= low).all() and (clamped <= high).all())
+    box = (torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1))
+    assert float(noise_ops.clamp(z, z, "valid_pixels", box).max()) <= 1.0
+
+
+# --- the inductive occlusion attack (§3.2.2, Algorithm 1) ------------------------------------------
+
+def test_square_patches_follow_the_codes_rows_and_clip_at_the_border():
+    centres = torch.tensor([[[5, 5], [0, 9]]])
+    one = Candidates(torch.tensor([1]), torch.tensor([2]))
+    mask = candidate_masks(centres, one, 10, 10, "square")[0, 0]
+    rows, cols = mask.nonzero(as_tuple=True)
+    assert sorted(set(rows.tolist())) == [3, 4, 5, 6] and sorted(set(cols.tolist())) == [3, 4, 5, 6]
+    centred = candidate_masks(centres, one, 10, 10, "centred_square")[0, 0]
+    assert centred.sum() == 25 and centred[7, 7] and not mask[7, 7]
+    both = candidate_masks(centres, Candidates(torch.tensor([2]), torch.tensor([2])), 10, 10, "square")[0, 0]
+    assert both.sum() == 16 + 6  # the corner patch keeps rows −2..1 ∩ image and columns 7..10 ∩ image: 2 × 3
+    assert both[0:2, 7:10].all() and not both[2, 7:10].any()
+
+
+def test_candidates_follow_the_loop_order():
+    text = Candidates.of(2, 3, "count_outer")
+    code = Candidates.of(2, 3, "radius_outer")
+    assert list(zip(text.counts.tolist(), text.radii.tolist())) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    assert list(zip(code.counts.tolist(), code.radii.tolist())) == [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3), (2, 3)]
+
+
+def test_regional_centres_are_block_centres_in_order_of_importance():
+    attribution = torch.zeros(1, 3, 8, 8)
+    attribution[0, :, 4:8, 0:4] = 1.0  # block (1, 0) most important
+    attribution[0, 0, 0:4, 4:8] = 0.5  # then block (0, 1)
+    centres = patch_centres(attribution, 2, "regional", "abs", 4)
+    assert centres[0].tolist() == [[6, 2], [2, 6]]
+    pixel = patch_centres(attribution, 1, "pixel", "signed", 4)
+    assert pixel[0, 0, 0].item() >= 4 and pixel[0, 0, 1].item() < 4
+
+
+@pytest.mark.parametrize("model_id", ["cifar_cnn_a_adv", "cifar_smallgap_adv"])
+@pytest.mark.parametrize("setting", [("regional", "abs", "count_outer", "square", "grey"),
+                                     ("pixel", "signed", "radius_outer", "square", "image_min"),
+                                     ("regional", "positive", "radius_outer", "centred_square", "white")])
+def test_batched_occlusion_returns_what_the_sequential_algorithm_returns(shared_assets, model_id, setting):
+    from bench.data import open_testset
+    from bench.zoo.model import load_model
+
+    source, transform, loop, shape, colour_name = setting
+    model = load_model(ZOO.get(model_id))
+    x, y = open_testset("cifar10").load(np.arange(48))
+    space = input_space(model, "model_input")
+    keep = model(x).argmax(1) == y
+    z, y = space.to_space(x[keep]), y[keep]
+    maps = attribute(space, z, y, AttributionParams(n_steps=8), list(range(len(z))))
+    centres = patch_centres(maps, 6, source, transform, 4)
+    candidates = Candidates.of(6, 4, loop)
+    colour = noise_ops.image_range(z)[0] if colour_name == "image_min" else space.pixel_value(
+        {"grey": 0.5, "white": 1.0}[colour_name], z)
+    fast = occlusion_attack(space.forward, z, y, centres, candidates, colour, shape, pass_size=37)
+    slow = occlusion_attack_sequential(space.forward, z, y, centres, candidates, colour, shape)
+    assert 0 < int(fast.success.sum()) < len(z)  # the case is not trivial
+    assert torch.equal(fast.first, slow.first) and torch.equal(fast.occluded, slow.occluded)
+    assert torch.equal(fast.count, slow.count) and torch.equal(fast.radius, slow.radius)
+    assert torch.equal(fast.area, slow.area)
+
+
+# --- attribution -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def normalized_model(shared_assets):
+    from bench.zoo.model import load_model
+
+    return load_model(ZOO.get("cifar_cnn_a_adv"))
+
+
+def test_zero_baseline_in_model_input_space_is_the_mean_image_baseline_in_pixel_space(normalized_model):
+    from captum.attr import IntegratedGradients
+
+    x, y = torch.rand(3, 3, 32, 32), torch.tensor([0, 3, 7])
+    space = input_space(normalized_model, "model_input")
+    ours = attribute(space, space.to_space(x), y, AttributionParams(n_steps=16), [0, 1, 2])
+    mean_image = normalized_model.normalize.mean.expand_as(x)
+    pixel = IntegratedGradients(normalized_model).attribute(x, baselines=mean_image, target=y, n_steps=16)
+    assert torch.allclose(ours, pixel, atol=1e-5)
+
+
+def test_integrated_gradients_is_complete(normalized_model):
+    x, y = torch.rand(4, 3, 32, 32), torch.tensor([1, 2, 3, 4])
+    space = input_space(normalized_model, "model_input")
+    z = space.to_space(x)
+    maps = attribute(space, z, y, AttributionParams(n_steps=256), [0, 1, 2, 3])
+    logits = space.forward(z).gather(1, y[:, None])[:, 0]
+    at_zero = space.forward(torch.zeros_like(z)).gather(1, y[:, None])[:, 0]
+    assert torch.allclose(maps.flatten(1).sum(1), logits - at_zero, atol=1e-2 * float(logits.abs().max()))
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "input_x_gradient", "smoothgrad", "gradient_shap"])
+def test_every_method_gives_a_map_per_image_and_is_deterministic(normalized_model, method):
+    params = AttributionParams(method=method, baseline="normal", n_steps=4, n_samples=3, noise_std=0.1)
+    space = input_space(normalized_model, "model_input")
+    z, y = space.to_space(torch.rand(2, 3, 32, 32)), torch.tensor([0, 1])
+    first, again = attribute(space, z, y, params, [5, 6]), attribute(space, z, y, params, [5, 6])
+    assert first.shape == z.shape and torch.equal(first, again) and float(first.abs().sum()) > 0
+
+
+def test_a_random_baseline_depends_on_the_image_not_the_batch(normalized_model):
+    params = AttributionParams(baseline="normal", n_steps=4)
+    space = input_space(normalized_model, "model_input")
+    z, y = space.to_space(torch.rand(3, 3, 32, 32)), torch.tensor([0, 1, 2])
+    together = attribute(space, z, y, params, [10, 11, 12])
+    alone = attribute(space, z[1:2], y[1:2], params, [11])
+    assert torch.allclose(together[1:2], alone, atol=1e-6)
+
+
+# --- the metric: resume, determinism, what the result holds ----------------------------------------
+
+def small_protocol():
+    from bench.protocols import Protocol
+
+    return Protocol.model_validate({
+        "name": "tiny-inequality", "version": 1, "description": "test", "dataset": "cifar10",
+        "selection": {"n": 24}, "metrics": {"inequality": {
+            "attribution": {"n_steps": 4}, "noise": {"k": [10, 50]},
+            "occlusion": {"budgets": [[3, 2]], "colors": ["black", "white"]}, "examples": 3}}}).resolve("cifar10")
+
+
+def test_interrupted_inequality_run_resumes_batch_by_batch(shared_assets, tmp_path, monkeypatch):
+    from bench.battery import run_battery
+    from bench.metrics import inequality
+
+    entry, protocol = ZOO.get("cifar_cnn_a_adv"), small_protocol()
+    whole = run_battery(entry, protocol, results_dir=tmp_path / "whole", batch_size=8, device="cpu")
+    real, calls = inequality.inequality_batch, []
+
+    def stops_after_two(*args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inequality, "inequality_batch", stops_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_battery(entry, protocol, results_dir=tmp_path / "cut", batch_size=8, device="cpu")
+    calls.clear()
+    monkeypatch.setattr(inequality, "inequality_batch", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    resumed = run_battery(entry, protocol, results_dir=tmp_path / "cut", batch_size=8, device="cpu")
+    assert len(calls) == 1  # only the third batch ran again
+    assert resumed.metrics == whole.metrics and resumed.details == whole.details
+    examples = tmp_path / "cut" / entry.id / "tiny-inequality.inequality.examples.npz"
+    assert examples.is_file() and not (tmp_path / "cut" / entry.id / "tiny-inequality.state").exists()
+    with np.load(examples) as f:
+        assert f["clean"].shape[0] == 3 and f["attribution"].shape == (3, 3, 32, 32)
+        assert {"noise_ii_err@50", "occlusion_white_err@N3R2", "prediction/clean"} <= set(f.files)
+
+
+def test_result_values_match_the_per_image_records(shared_assets, tmp_path):
+    from bench.battery import run_battery
+
+    result = run_battery(ZOO.get("cifar_smallgap_adv"), small_protocol(), results_dir=tmp_path, batch_size=10,
+                         device="cpu", seed=1)
+    detail = result.details["inequality"]
+    g = np.array([np.nan if v is None else v for v in detail["per_image"]["gini_global"]])
+    assert result.metrics["gini_global"] == pytest.approx(np.nanmean(g), abs=1e-5)
+    assert detail["gini_global"]["n"] == detail["n_correct"] == sum(v is not None for v in detail["per_image"]["gini_global"])
+    occ = detail["occlusion"]["occlusion_black_err@N3R2"]["per_image"]
+    assert result.metrics["occlusion_black_err@N3R2"] == pytest.approx(np.mean(occ["success"]))
+    assert all(1 <= n <= 3 and 1 <= r <= 2 for n, r in zip(occ["count"], occ["radius"]))
+    assert set(detail["per_class"]["gini_global"]) <= {str(c) for c in range(10)}
+    again = run_battery(ZOO.get("cifar_smallgap_adv"), small_protocol(), results_dir=tmp_path / "2", batch_size=10,
+                        device="cpu", seed=1)
+    assert again.metrics == result.metrics
