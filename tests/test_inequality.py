@@ -268,3 +268,38 @@ def test_result_values_match_the_per_image_records(shared_assets, tmp_path):
     again = run_battery(ZOO.get("cifar_smallgap_adv"), small_protocol(), results_dir=tmp_path / "2", batch_size=10,
                         device="cpu", seed=1)
     assert again.metrics == result.metrics
+
+
+# --- transfer and figures -------------------------------------------------------------------------
+
+def test_transfer_diagonal_is_complete_and_cells_count_source_successes(shared_assets, tmp_path):
+    from bench.cli.main import main
+
+    out = tmp_path / "transfer.md"
+    code = main(["transfer", "--models", "cifar_smallgap_normal", "cifar_cnn_a_adv", "--protocol",
+                 "cifar10-inequality-code", "--n-examples", "12", "--no-progress", "--out", str(out)])
+    text = out.read_text()
+    assert code == 0 and "12 images classified correctly by every model" in text
+    block = text.split("### `occlusion_black_err@N10R4`")[1]
+    rows = [line for line in block.splitlines() if line.startswith("| cifar_")]
+    assert rows[0].split("|")[2].strip() in ("100.0", "–") and rows[1].split("|")[3].strip() in ("100.0", "–")
+
+
+def test_transfer_refuses_one_model_and_protocols_without_inequality(capsys):
+    from bench.cli.main import main
+
+    assert main(["transfer", "--models", "cifar_smallgap_normal", "cifar_smallgap_normal"]) == 2
+    assert main(["transfer", "--models", "cifar_smallgap_normal", "cifar_cnn_a_adv", "--protocol", "cifar10-default"]) == 2
+    assert "no inequality metric" in capsys.readouterr().err
+
+
+def test_model_page_links_the_inequality_figures(shared_assets, tmp_path):
+    from bench.battery import run_battery
+    from bench.cli.cmd_leaderboard import write_leaderboards
+
+    run_battery(ZOO.get("cifar_cnn_a_adv"), small_protocol(), results_dir=tmp_path / "results", batch_size=12, device="cpu")
+    write_leaderboards(tmp_path / "results", tmp_path)
+    page = (tmp_path / "models" / "cifar_cnn_a_adv.md").read_text()
+    for kind in ("attribution", "corrupted", "noise-vs-k"):
+        png = tmp_path / "models" / f"cifar_cnn_a_adv-tiny-inequality-{kind}.png"
+        assert png.read_bytes().startswith(b"\x89PNG") and png.name in page

@@ -26,9 +26,10 @@ def write_leaderboards(results_dir: Path, out: Path) -> list[Path]:
     if not results_dir.is_dir():
         raise MissingFileError(f"No result files: {results_dir} does not exist. Run `bench evaluate` first.")
     results = read_results(results_dir)
-    pages = render_leaderboards(results)
+    figures = figures_for(results, results_dir)
+    pages = render_leaderboards(results, figures)
     written = [write_text_atomic(out / rel, text) for rel, text in sorted(pages.items())]
-    written += [write_bytes_atomic(out / rel, png) for rel, png in sorted(figures_for(results).items())]
+    written += [write_bytes_atomic(out / rel, png) for rel, png in sorted(figures.items())]
     for old in list(out.glob("*.md")) + list(out.glob("models/*.md")) + list(out.glob("models/*.png")):
         generated = old.suffix == ".png" or old.read_text(encoding="utf-8").startswith(GENERATED_MARK)
         if old not in written and generated:

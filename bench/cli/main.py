@@ -11,15 +11,20 @@ import argparse
 import sys
 
 from bench import __version__
-from bench.cli import cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_validate
+from bench.cli import (cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_transfer,
+                       cmd_validate)
 
-COMMANDS = (cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit, cmd_leaderboard)
+COMMANDS = (cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit, cmd_leaderboard, cmd_transfer)
 
 EPILOG = """examples:
   bench list                                   the registry (add --robustbench for RobustBench's zoo)
   bench evaluate --model cifar10_resnet18_standard --n-examples 1000
   bench submit my_model.yaml                   validate, evaluate, write result + leaderboard
   bench leaderboard                            regenerate leaderboards/ from the result files
+  bench evaluate --model cifar_smallgap_adv --protocol cifar10-inequality-code
+                                               Gini, noise and occlusion attacks of paper 000
+  bench transfer --models cifar_smallgap_normal cifar_smallgap_adv
+                                               do those attacks transfer between models (A.4)?
 
 Shared assets (real data and weights) are found through --assets DIR or BENCH_ASSETS.
 Downloads go to BENCH_CACHE (default ~/.cache/bench); BENCH_OFFLINE=1 forbids them.

@@ -42,7 +42,140 @@ def accuracy_vs_eps_png(result: Result) -> bytes:
     return buffer.getvalue()
 
 
-def figures_for(results: list[Result]) -> dict[str, bytes]:
-    """``models/<id>-<protocol>-accuracy-vs-eps.png`` for every result with a PGD grid."""
-    return {f"models/{r.model.id}-{r.protocol['name']}-accuracy-vs-eps.png": accuracy_vs_eps_png(r)
-            for r in results if any(m == "pgd_grid" for m in r.produced_by.values())}
+def figures_for(results: list[Result], results_dir=None) -> dict[str, bytes]:
+    """Every model page's figures: accuracy against ε for PGD grids; attribution maps, corrupted
+    examples and error against k for inequality results (examples are read from ``results_dir``)."""
+    figures = {f"models/{r.model.id}-{r.protocol['name']}-accuracy-vs-eps.png": accuracy_vs_eps_png(r)
+               for r in results if any(m == "pgd_grid" for m in r.produced_by.values())}
+    for r in results:
+        if "inequality" in r.produced_by.values():
+            figures.update(inequality_figures(r, results_dir))
+    return figures
+
+
+CLASS_NAMES = {"cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+               "mnist": [str(d) for d in range(10)]}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def _show(ax, image, title: str) -> None:
+    """An image stored (C, H, W) in [0, 1] (clipped: noise and the code's colours can leave the box)."""
+    import numpy as np
+
+    image = np.clip(np.asarray(image, dtype=float), 0, 1)
+    ax.imshow(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0), cmap="gray" if image.shape[0] == 1 else None,
+              interpolation="nearest")
+    ax.set_title(title, fontsize=7)
+    ax.axis("off")
+
+
+def _label(result: Result, index: int) -> str:
+    names = CLASS_NAMES.get(result.model.dataset)
+    return names[index] if names and index < len(names) else str(index)
+
+
+def attribution_maps_png(result: Result, examples) -> bytes:
+    """Appendix A.2: the same attribution maps shown raw and with the usual ±3σ clipping.
+
+    Clipping to ±3σ and rescaling (Tsipras et al.) makes maps look spread out and
+    "perceptually aligned"; the raw map shows how few pixels carry the attribution.
+    """
+    import numpy as np
+
+    plt = _pyplot()
+    clean, maps = examples["clean"], examples["attribution"].astype(float).sum(axis=1)
+    fig, axes = plt.subplots(3, len(clean), figsize=(max(1.6 * len(clean), 4.5), 5.0), dpi=100, squeeze=False)
+    for i, (image, a) in enumerate(zip(clean, maps)):
+        _show(axes[0, i], image, f"{_label(result, int(examples['prediction/clean'][i]))}")
+        bound = np.abs(a).max() or 1.0
+        axes[1, i].imshow(a / bound, cmap="bwr", vmin=-1, vmax=1, interpolation="nearest")
+        sigma = a.std() or 1.0
+        clipped = np.clip(a, -3 * sigma, 3 * sigma)
+        axes[2, i].imshow((clipped + 3 * sigma) / (6 * sigma), cmap="bwr", vmin=0, vmax=1, interpolation="nearest")
+        for ax in axes[1:, i]:
+            ax.axis("off")
+    axes[1, 0].set_title("raw (scaled by max |a|)", fontsize=7, loc="left")
+    axes[2, 0].set_title("clipped to ±3σ, rescaled", fontsize=7, loc="left")
+    fig.suptitle(f"{result.model.id} · {result.protocol['name']}\nattribution, summed over channels", fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def occluded_examples_png(result: Result, examples) -> bytes:
+    """Figure 4: clean images and their corrupted versions at the main budgets, with the predictions."""
+    plt = _pyplot()
+    kinds = ["clean"] + sorted(k for k in examples if not k.startswith(("prediction/", "attribution", "clean"))
+                               and not k.startswith("noise_random"))
+    n = len(examples["clean"])
+    fig, axes = plt.subplots(n, len(kinds), figsize=(1.5 * len(kinds), 1.6 * n), dpi=100, squeeze=False)
+    for row in range(n):
+        for col, kind in enumerate(kinds):
+            predicted = _label(result, int(examples[f"prediction/{kind}"][row]))
+            short = kind.replace("occlusion_", "occ-").replace("_err", "")
+            _show(axes[row, col], examples[kind][row], f"{short}\n→ {predicted}" if row == 0 else f"→ {predicted}")
+    fig.suptitle(f"{result.model.id} · corrupted examples · {result.protocol['name']}", fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+NOISE_VALUE = re.compile(r"^(noise_random|noise_i|noise_ii)_err@(\d+)$")
+
+
+def noise_error_vs_k_png(result: Result) -> bytes:
+    """Figure 3: error rate under random, Noise-I and Noise-II corruption against the number of sub-pixels k."""
+    plt = _pyplot()
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for name, value in result.metrics.items():
+        match = NOISE_VALUE.match(name)
+        if match:
+            curves.setdefault(match.group(1), []).append((int(match.group(2)), value))
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
+    labels = {"noise_random": "random pixels", "noise_i": "Noise-I (add)", "noise_ii": "Noise-II (replace)"}
+    for mode in labels:
+        if mode in curves:
+            points = sorted(curves[mode])
+            ax.plot([k for k, _ in points], [100 * e for _, e in points], marker="o", label=labels[mode])
+    ax.set_xscale("log")
+    ax.set_xlabel("corrupted sub-pixels k")
+    ax.set_ylabel("error rate (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{result.model.id} · {result.protocol['name']}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def inequality_figures(result: Result, results_dir) -> dict[str, str | bytes]:
+    """The three figures of an inequality result (``name → png``); example figures need the saved examples."""
+    import numpy as np
+
+    from bench.battery import artifact_path
+    from bench.results import result_path
+
+    stem = f"models/{result.model.id}-{result.protocol['name']}"
+    figures: dict[str, bytes] = {}
+    if any(NOISE_VALUE.match(k) for k in result.metrics):
+        figures[f"{stem}-noise-vs-k.png"] = noise_error_vs_k_png(result)
+    path = artifact_path(result_path(results_dir, result.model.id, result.protocol["name"]), "inequality", "examples.npz") \
+        if results_dir is not None else None
+    if path is not None and path.is_file():
+        with np.load(path) as f:
+            examples = {k: f[k] for k in f.files}
+        figures[f"{stem}-attribution.png"] = attribution_maps_png(result, examples)
+        figures[f"{stem}-corrupted.png"] = occluded_examples_png(result, examples)
+    return figures

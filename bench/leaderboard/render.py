@@ -125,7 +125,24 @@ def render_board(name: str, results: list[Result]) -> str:
     return "\n".join(parts)
 
 
-def render_model_page(model_id: str, results: list[Result]) -> str:
+FIGURE_SECTIONS = {"accuracy-vs-eps": "Accuracy against ε",
+                   "attribution": "Attribution maps, raw and with ±3σ clipping (paper 000, A.2)",
+                   "corrupted": "Corrupted examples and predictions (paper 000, Fig. 4)",
+                   "noise-vs-k": "Error rate against the number of noised sub-pixels (paper 000, Fig. 3)"}
+
+
+def _figure_sections(model_id: str, results: list[Result], figures: Iterable[str]) -> list[str]:
+    """Markdown image links for the figures that exist for this model, grouped by kind."""
+    available, lines = set(figures), []
+    for kind, heading in FIGURE_SECTIONS.items():
+        names = [f"{model_id}-{p}-{kind}.png" for p in sorted({r.protocol["name"] for r in results})]
+        shown = [n for n in names if f"models/{n}" in available]
+        if shown:
+            lines += ["", f"## {heading}", ""] + [f"![{n[len(model_id) + 1:-4]}]({n})" for n in shown]
+    return lines
+
+
+def render_model_page(model_id: str, results: list[Result], figures: Iterable[str] = ()) -> str:
     entry = results[-1].model
     t = entry.training
     lines = [GENERATED_MARK, f"# {entry.id}\n", entry.description or "", "",
@@ -138,11 +155,7 @@ def render_model_page(model_id: str, results: list[Result]) -> str:
     flagged = [(r.protocol["name"], f) for r in results for f in r.flags]
     if flagged:
         lines += ["", "## Sanity-check flags", ""] + [f"- `{p}`: {f}" for p, f in flagged]
-    figures = [r for r in results if any(m == "pgd_grid" for m in r.produced_by.values())]
-    if figures:
-        lines += ["", "## Accuracy against ε", ""] + [
-            f"![accuracy vs eps, {r.protocol['name']}]({model_id}-{r.protocol['name']}-accuracy-vs-eps.png)"
-            for r in figures]
+    lines += _figure_sections(model_id, results, figures)
     lines += ["", "## Results", "", "| Protocol | Digest | Metric | Value | Reported | n | Device | Date |",
               "|---|---|---|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r.protocol["name"], r.protocol_digest)):
@@ -164,8 +177,12 @@ def render_index(boards: dict[str, list[Result]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_leaderboards(results: Iterable[Result]) -> dict[str, str]:
-    """All pages for a set of results: ``{"README.md", "<dataset>-<threat>.md", "models/<id>.md"}``."""
+def render_leaderboards(results: Iterable[Result], figures: Iterable[str] = ()) -> dict[str, str]:
+    """All pages for a set of results: ``{"README.md", "<dataset>-<threat>.md", "models/<id>.md"}``.
+
+    ``figures``: the figure files (``models/<id>-<protocol>-<kind>.png``) the model pages may link.
+    """
+    figures = set(figures)
     results = list(results)
     boards: dict[str, list[Result]] = defaultdict(list)
     by_model: dict[str, list[Result]] = defaultdict(list)
@@ -173,6 +190,6 @@ def render_leaderboards(results: Iterable[Result]) -> dict[str, str]:
         boards[board_name(r)].append(r)
         by_model[r.model.id].append(r)
     pages = {f"{name}.md": render_board(name, rs) for name, rs in boards.items()}
-    pages.update({f"models/{mid}.md": render_model_page(mid, rs) for mid, rs in by_model.items()})
+    pages.update({f"models/{mid}.md": render_model_page(mid, rs, figures) for mid, rs in by_model.items()})
     pages["README.md"] = render_index(boards)
     return pages
