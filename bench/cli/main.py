@@ -11,10 +11,10 @@ import argparse
 import sys
 
 from bench import __version__
-from bench.cli import (cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_transfer,
-                       cmd_validate)
+from bench.cli import (cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_table,
+                       cmd_transfer, cmd_validate)
 
-COMMANDS = (cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit, cmd_leaderboard, cmd_transfer)
+COMMANDS = (cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit, cmd_leaderboard, cmd_table, cmd_transfer)
 
 EPILOG = """examples:
   bench list                                   the registry (add --robustbench for RobustBench's zoo)
