@@ -303,3 +303,28 @@ def test_model_page_links_the_inequality_figures(shared_assets, tmp_path):
     for kind in ("attribution", "corrupted", "noise-vs-k"):
         png = tmp_path / "models" / f"cifar_cnn_a_adv-tiny-inequality-{kind}.png"
         assert png.read_bytes().startswith(b"\x89PNG") and png.name in page
+
+
+def test_protocols_reject_a_main_budget_outside_the_grid():
+    from bench.metrics.inequality import NoiseParams
+
+    with pytest.raises(ValueError, match="main_k 7"):
+        NoiseParams(k=(10, 20), main_k=7)
+    assert NoiseParams(k=(30, 10, 20)).main == 20
+
+
+def test_text_and_code_protocols_differ_exactly_where_assets_md_says():
+    from bench.metrics.inequality import InequalityParams
+    from bench.protocols import get_protocol
+
+    text, code = (InequalityParams.model_validate(get_protocol(f"cifar10-inequality-{v}").metrics["inequality"])
+                  for v in ("text", "code"))
+    assert (text.gini.transform, code.gini.transform) == ("abs", "positive")
+    assert (text.attribution.n_steps, text.attribution.baseline) == (20, "normal")
+    assert (code.attribution.n_steps, code.attribution.baseline, code.attribution.space) == (50, "zero", "model_input")
+    assert (text.noise.distribution, code.noise.distribution, code.noise.clamp) == ("normal", "uniform_image_range", "image_range")
+    assert text.noise.ranking == code.noise.ranking == "signed"
+    assert (text.occlusion.centres, code.occlusion.centres) == ("regional", "pixel")
+    assert (text.occlusion.loop, code.occlusion.loop) == ("count_outer", "radius_outer")
+    assert code.occlusion.colors == ("black",) and code.occlusion.black == "image_min"
+    assert text.occlusion.colors == ("black", "grey", "white") and text.occlusion.black == "pixel_zero"

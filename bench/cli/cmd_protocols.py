@@ -7,9 +7,16 @@ import argparse
 
 def add_parser(sub) -> None:
     p = sub.add_parser("protocols", help="list the shipped protocols",
-                       description="List the protocols shipped with bench (bench/protocols/*.yaml).")
+                       description="List the protocols shipped with bench (bench/protocols/*.yaml), with the "
+                                   "first clause of each description; `bench protocols NAME` prints one in full.")
     p.add_argument("name", nargs="?", help="show this protocol in full")
     p.set_defaults(handler=run)
+
+
+def summary(description: str, width: int = 90) -> str:
+    """The description up to its first colon, or its first ``width`` characters."""
+    head = description.split(":")[0]
+    return head if len(head) <= width else head[:width].rsplit(" ", 1)[0] + " …"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
     for name in protocol_files():
         p = get_protocol(name)
         table.add_row(p.name, str(p.version), p.dataset or "(model's)", f"{p.threat_model} {format_eps(p.eps) if p.eps is not None else '(default)'}",
-                      str(p.selection.n or "all"), ", ".join(p.metrics), p.description)
+                      str(p.selection.n or "all"), ", ".join(p.metrics), summary(p.description))
     stdout.print(table)
     return 0
