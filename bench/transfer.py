@@ -16,7 +16,7 @@ import torch
 from bench.battery import resolve_device
 from bench.data import open_testset, select_samples
 from bench.errors import SpecError
-from bench.metrics.inequality import InequalityParams, inequality_batch, noise_value, occlusion_value
+from bench.metrics.inequality import InequalityParams, check_fits, inequality_batch, noise_value, occlusion_value
 from bench.protocols import Protocol
 from bench.zoo.model import load_model
 from bench.zoo.schema import ModelEntry
@@ -45,6 +45,16 @@ def main_attacks(params: InequalityParams) -> list[str]:
     return names
 
 
+def main_budgets_only(params: InequalityParams) -> InequalityParams:
+    """The protocol's parameters restricted to the main noise k and the first occlusion budget."""
+    update = {}
+    if params.noise:
+        update["noise"] = params.noise.model_copy(update={"k": (params.noise.main,), "main_k": params.noise.main})
+    if params.occlusion:
+        update["occlusion"] = params.occlusion.model_copy(update={"budgets": params.occlusion.budgets[:1]})
+    return params.model_copy(update=update)
+
+
 def transfer_table(entries: list[ModelEntry], protocol: Protocol, *, batch_size: int = 100, device: str | None = None,
                    seed: int = 0, data_dir=None, progress=None) -> TransferTable:
     """Craft on each model, evaluate on every model; ``protocol`` must hold an ``inequality`` metric."""
@@ -52,7 +62,11 @@ def transfer_table(entries: list[ModelEntry], protocol: Protocol, *, batch_size:
         raise SpecError(f"Protocol {protocol.name!r} has no inequality metric to craft attacks with.")
     if len({e.dataset for e in entries}) != 1:
         raise SpecError("Transfer needs models of one data set: " + ", ".join(f"{e.id} ({e.dataset})" for e in entries))
-    params = InequalityParams.model_validate(protocol.metrics["inequality"] or {})
+    if len({(e.preprocessing.transform, tuple(e.preprocessing.input_size)) for e in entries}) != 1:
+        raise SpecError("Transfer needs models that see the same images (same preprocessing transform and input "
+                        "size): " + ", ".join(f"{e.id} ({e.preprocessing.transform})" for e in entries))
+    params = main_budgets_only(InequalityParams.model_validate(protocol.metrics["inequality"] or {}))
+    check_fits(params, entries[0].preprocessing.input_size)
     dev = resolve_device(device)
     models = {e.id: load_model(e, dev) for e in entries}
     testset = open_testset(protocol.dataset, data_dir=data_dir, transform=entries[0].preprocessing.transform)
@@ -80,10 +94,13 @@ def _count(table: TransferTable, source: str, record, models, y, batch_size) -> 
         success = record.noise[attack] if attack in record.noise else record.occlusion[attack]["success"]
         success = torch.from_numpy(np.asarray(success, dtype=bool))
         images = record.images[attack][success].to(y.device)
+        labels = y[torch.from_numpy(record.correct).to(y.device)][success.to(y.device)]  # attacks ran on correct images
         for target, model in models.items():
-            predicted = torch.cat([model(b).argmax(1) for b in images.split(batch_size)]) if len(images) else y[:0]
+            fooled = (torch.cat([model(b).argmax(1) for b in images.split(batch_size)]) != labels) if len(images) \
+                else torch.zeros(0, dtype=torch.bool, device=y.device)
+            # on the source itself the success flag is the count (the [0,1] round trip may move a tie)
             cell = table.counts[attack][source][target]
-            cell[0] += int((predicted != y[success.to(y.device)]).sum())
+            cell[0] += int(success.sum()) if target == source else int(fooled.sum())
             cell[1] += int(success.sum())
 
 

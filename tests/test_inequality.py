@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -328,3 +330,100 @@ def test_text_and_code_protocols_differ_exactly_where_assets_md_says():
     assert (text.occlusion.loop, code.occlusion.loop) == ("count_outer", "radius_outer")
     assert code.occlusion.colors == ("black",) and code.occlusion.black == "image_min"
     assert text.occlusion.colors == ("black", "grey", "white") and text.occlusion.black == "pixel_zero"
+
+
+@pytest.mark.parametrize("method", ["smoothgrad", "gradient_shap"])
+def test_sampling_methods_depend_on_the_image_not_the_batch(normalized_model, method):
+    params = AttributionParams(method=method, n_samples=4, noise_std=0.2)
+    space = input_space(normalized_model, "model_input")
+    z, y = space.to_space(torch.rand(3, 3, 32, 32)), torch.tensor([0, 1, 2])
+    together = attribute(space, z, y, params, [10, 11, 12])
+    alone = attribute(space, z[2:], y[2:], params, [12])
+    assert torch.allclose(together[2:], alone, atol=1e-6)
+
+
+def test_gradient_shap_is_the_mean_of_gradient_at_a_random_point_times_input(normalized_model):
+    """With noise_std 0: the mean over samples of ∇f(α_s·x)·x (zero baseline), α_s from the image's seed."""
+    params = AttributionParams(method="gradient_shap", n_samples=3, noise_std=0.0)
+    space = input_space(normalized_model, "model_input")
+    z, y = space.to_space(torch.rand(1, 3, 32, 32)), torch.tensor([4])
+    ours = attribute(space, z, y, params, [21])
+    alphas = torch.rand(3, generator=torch.Generator().manual_seed(22))
+    expected = []
+    for a in alphas:
+        point = (a * z).requires_grad_(True)
+        (grad,) = torch.autograd.grad(space.forward(point)[0, 4], point)
+        expected.append(grad * z)
+    assert torch.allclose(ours, torch.stack(expected).mean(0), atol=1e-6)
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"noise": {"k": [5000]}}, "noise k 5000 exceeds the 3072 sub-pixels"),
+    ({"region_size": 5}, "region_size 5 does not divide the 32×32 image"),
+    ({"occlusion": {"budgets": [[65, 2]]}}, "occlusion max count 65 exceeds the 64 places"),
+])
+def test_budgets_that_do_not_fit_the_image_are_user_errors(override, message):
+    from bench.errors import SpecError
+    from bench.metrics.inequality import InequalityParams, check_fits
+
+    with pytest.raises(SpecError, match=message):
+        check_fits(InequalityParams.model_validate(override), (3, 32, 32))
+
+
+def test_non_positive_budgets_do_not_validate():
+    from pydantic import ValidationError
+
+    from bench.metrics.inequality import InequalityParams
+
+    for bad in ({"noise": {"k": [0]}}, {"occlusion": {"budgets": [[0, 4]]}}, {"occlusion": {"budgets": [[10, -1]]}}):
+        with pytest.raises(ValidationError):
+            InequalityParams.model_validate(bad)
+
+
+def test_no_blocks_variant_is_the_code_v1_regional_gini(shared_assets, tmp_path):
+    from bench.battery import run_battery
+
+    protocol = small_protocol()
+    params = dict(protocol.metrics["inequality"], gini={"transform": "positive", "regional": "no_blocks"})
+    v1 = protocol.model_copy(update={"metrics": {"inequality": params}})
+    result = run_battery(ZOO.get("cifar_cnn_a_adv"), v1, results_dir=tmp_path, batch_size=12, device="cpu")
+    assert result.metrics["gini_regional"] == result.metrics["gini_global"]
+
+
+def test_a_resume_with_another_batch_size_recomputes_instead_of_mixing(shared_assets, tmp_path, monkeypatch):
+    from bench.battery import run_battery
+    from bench.metrics import inequality
+
+    entry, protocol = ZOO.get("cifar_cnn_a_adv"), small_protocol()
+    state = tmp_path / entry.id / "tiny-inequality.state" / "inequality"
+    reference = run_battery(entry, protocol, results_dir=tmp_path / "ref", batch_size=9, device="cpu")
+    run_battery(entry, protocol, results_dir=tmp_path, batch_size=8, device="cpu")
+    # leave batch files of size 8 behind, as an interrupted run would, then resume with size 9
+    state.mkdir(parents=True)
+    from bench.metrics.inequality import _save_record, inequality_batch
+    from bench.data import open_testset
+
+    x, y = open_testset("cifar10").load(np.arange(8))
+    _save_record(state / "batch-0000000.npz",
+                 inequality_batch(load_model_cpu(entry), x, y, np.arange(8), inequality_params(protocol), 0, 8), 0)
+    partial = tmp_path / entry.id / "tiny-inequality.partial.json"
+    partial.write_text(json.dumps({"protocol_digest": protocol.digest(), "sample_ids": [str(i) for i in range(24)],
+                                   "metrics": {}}))
+    real = inequality.inequality_batch
+    calls = []
+    monkeypatch.setattr(inequality, "inequality_batch", lambda *a, **k: (calls.append(len(a[1])), real(*a, **k))[1])
+    resumed = run_battery(entry, protocol, results_dir=tmp_path, batch_size=9, device="cpu")
+    assert calls == [9, 9, 6]  # the stale size-8 record was not reused
+    assert resumed.metrics == reference.metrics
+
+
+def load_model_cpu(entry):
+    from bench.zoo.model import load_model
+
+    return load_model(entry)
+
+
+def inequality_params(protocol):
+    from bench.metrics.inequality import InequalityParams
+
+    return InequalityParams.model_validate(protocol.metrics["inequality"])

@@ -22,20 +22,36 @@ Clamp = Literal["none", "image_range", "valid_pixels"]
 Ranking = Literal["signed", "abs"]
 
 
-def top_k_mask(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """Boolean mask of each row's ``k`` largest scores, shaped like ``scores`` (B, …)."""
+def top_k_indices(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices ``(B, k)`` of each row's ``k`` largest values, ties broken by the lower index.
+
+    A stable sort rather than ``topk``: exactly tied attributions (zero on a black background)
+    then select the same sub-pixels on every device.
+    """
     flat = scores.flatten(1)
     if not 0 < k <= flat.shape[1]:
         raise ValueError(f"k = {k} must be in 1..{flat.shape[1]} (the number of sub-pixels)")
-    mask = torch.zeros_like(flat, dtype=torch.bool)
-    mask.scatter_(1, flat.topk(k, dim=1).indices, True)
+    return flat.sort(dim=1, descending=True, stable=True).indices[:, :k]
+
+
+def top_k_mask(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Boolean mask of each row's ``k`` largest scores, shaped like ``scores`` (B, …)."""
+    mask = torch.zeros(scores.shape[0], scores[0].numel(), dtype=torch.bool, device=scores.device)
+    mask.scatter_(1, top_k_indices(scores, k), True)
     return mask.view_as(scores)
+
+
+def random_keys(shape: Sequence[int], seeds: Sequence[int], device=None) -> torch.Tensor:
+    """One random key per sub-pixel, from each image's seed; the k largest keys are a uniform random k-set.
+
+    Draw once and call :func:`top_k_mask` per k: the random sets are nested, as the top-k sets are.
+    """
+    return seeded_normal(shape[1:], seeds, torch.empty(0, device=device))
 
 
 def random_k_mask(shape: Sequence[int], k: int, seeds: Sequence[int], device=None) -> torch.Tensor:
     """``k`` sub-pixels per image chosen uniformly at random, one seed per image."""
-    keys = seeded_normal(shape[1:], seeds, torch.empty(0, device=device))
-    return top_k_mask(keys, k)
+    return top_k_mask(random_keys(shape, seeds, device), k)
 
 
 def draw_noise(z: torch.Tensor, distribution: Distribution, std: float, seeds: Sequence[int]) -> torch.Tensor:

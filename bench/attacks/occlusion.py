@@ -17,7 +17,8 @@ from typing import Literal
 
 import torch
 
-from bench.attribution.gini import Transform, region_sums, transform_map
+from bench.attacks.noise import top_k_indices
+from bench.attribution.gini import region_sums, transform_map
 
 CentreSource = Literal["regional", "pixel"]
 CentreTransform = Literal["signed", "abs", "positive"]
@@ -48,7 +49,7 @@ def patch_centres(attribution: torch.Tensor, count: int, source: CentreSource, t
     width = scores.shape[-1]
     if count > scores[0].numel():
         raise ValueError(f"max_count {count} exceeds the {scores[0].numel()} places of the importance map")
-    order = scores.flatten(1).topk(count, dim=1).indices
+    order = top_k_indices(scores, count)
     rows, cols = order // width, order % width
     if source == "regional":
         rows, cols = rows * region_size + region_size // 2, cols * region_size + region_size // 2

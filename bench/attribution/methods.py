@@ -8,11 +8,9 @@ memory stays bounded on ImageNet-sized inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Literal
 
-import numpy as np
 import torch
 from pydantic import Field
 
@@ -43,19 +41,6 @@ def seeded_normal(shape: Sequence[int], seeds: Sequence[int], like: torch.Tensor
     return torch.stack(draws).to(device=like.device, dtype=like.dtype)
 
 
-@contextmanager
-def global_rngs_seeded(seed: int) -> Iterator[None]:
-    """Seed torch's and numpy's global generators (Captum's sampling methods draw from them) and restore them after."""
-    numpy_state = np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        np.random.seed(seed % 2**32)
-        try:
-            yield
-        finally:
-            np.random.set_state(numpy_state)
-
-
 @ATTRIBUTIONS.register("integrated_gradients")
 def integrated_gradients(space, z, target, params, seeds):
     from captum.attr import IntegratedGradients
@@ -74,23 +59,44 @@ def input_x_gradient(space, z, target, params, seeds):
     return InputXGradient(space.forward).attribute(z, target=target)
 
 
+def _gradients(space, points: torch.Tensor, target: torch.Tensor, chunk: int) -> torch.Tensor:
+    """Signed input gradients of the target logits (Captum's Saliency), ``chunk`` points per pass."""
+    from captum.attr import Saliency
+
+    saliency = Saliency(space.forward)
+    return torch.cat([saliency.attribute(p, target=t, abs=False) for p, t in zip(points.split(chunk), target.split(chunk))])
+
+
+def _samples(z: torch.Tensor, params, seeds) -> torch.Tensor:
+    """``n_samples`` Gaussian perturbations per image, ``(B, n, …)``, each image from its own seed."""
+    return params.noise_std * seeded_normal((params.n_samples, *z.shape[1:]), seeds, z)
+
+
 @ATTRIBUTIONS.register("smoothgrad")
 def smoothgrad(space, z, target, params, seeds):
-    from captum.attr import NoiseTunnel, Saliency
+    """SmoothGrad: the mean signed gradient over noisy copies (NoiseTunnel's smoothgrad over Saliency).
 
-    with global_rngs_seeded(int(seeds[0])):  # NoiseTunnel draws from the global generator
-        return NoiseTunnel(Saliency(space.forward)).attribute(
-            z, nt_type="smoothgrad", nt_samples=params.n_samples, stdevs=params.noise_std, target=target,
-            nt_samples_batch_size=max(1, params.internal_batch_size // len(z)), abs=False)
+    The noise is drawn per image from its seed (not from the global generator, as NoiseTunnel
+    does), so a map does not depend on the batch it was computed in.
+    """
+    noisy = (z[:, None] + _samples(z, params, seeds)).flatten(0, 1)
+    grads = _gradients(space, noisy, target.repeat_interleave(params.n_samples), params.internal_batch_size)
+    return grads.view(len(z), params.n_samples, *z.shape[1:]).mean(dim=1)
 
 
 @ATTRIBUTIONS.register("gradient_shap")
 def gradient_shap(space, z, target, params, seeds):
-    from captum.attr import GradientShap
+    """GradientShap with a zero baseline, as Captum computes it, with per-image seeded samples.
 
-    with global_rngs_seeded(int(seeds[0])):  # GradientShap samples from torch's and numpy's global generators
-        return GradientShap(space.forward).attribute(
-            z, baselines=torch.zeros_like(z[:1]), target=target, n_samples=params.n_samples, stdevs=params.noise_std)
+    For each sample: a noisy input x̃ = x + ε, a random point b + α(x̃ − b) with α ~ U(0, 1), and
+    the gradient there times (x̃ − b); the map is the mean over samples.
+    """
+    noisy = z[:, None] + _samples(z, params, seeds)  # (B, n, …); baseline b = 0
+    alphas = torch.stack([torch.rand(params.n_samples, generator=torch.Generator().manual_seed(int(s) + 1))
+                          for s in seeds]).to(z).view(len(z), params.n_samples, *([1] * (z.dim() - 1)))
+    grads = _gradients(space, (alphas * noisy).flatten(0, 1), target.repeat_interleave(params.n_samples),
+                       params.internal_batch_size)
+    return (grads.view_as(noisy) * noisy).mean(dim=1)
 
 
 def attribute(space: InputSpace, z: torch.Tensor, labels: torch.Tensor, params: AttributionParams,

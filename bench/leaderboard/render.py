@@ -44,6 +44,8 @@ def _sort_key(result: Result, primary: str):
     metric = result.produced_by[primary]
     better_high = METRICS.get(metric).higher_is_better if metric in METRICS else True
     value = result.metrics[primary]
+    if value != value:  # NaN: nothing measured; after every number
+        return (1, 0.0, result.model.id)
     return (0, -value if better_high else value, result.model.id)
 
 
@@ -220,9 +222,13 @@ def render_comparison(results: Iterable[Result], protocols: list[str], models: l
         per_result = [board_columns(r) for r in group]
         labels = list(dict.fromkeys(label for cols in per_result for label in cols))
         digests = sorted({r.protocol_digest for r in group})
+        if len(digests) > 1:  # not comparable with each other: say which row is which
+            labels.append("digest")
+            per_result = [cols | {"digest": None} for cols in per_result]
         parts += [f"### `{name}` (digest {', '.join(f'`{d}`' for d in digests)})\n",
                   "| Model | Training | " + " | ".join(labels) + " | n |", "|---|---|" + "---|" * (len(labels) + 1)]
-        parts += ["| " + " | ".join([r.model.id, _training(r), *(_cell(r, cols.get(label)) for label in labels),
+        parts += ["| " + " | ".join([r.model.id, _training(r), *(f"`{r.protocol_digest}`" if label == "digest"
+                                                                 else _cell(r, cols.get(label)) for label in labels),
                                      str(len(r.provenance.sample_ids))]) + " |" for r, cols in zip(group, per_result)]
         parts.append("")
     return "\n".join(parts) + "\n"

@@ -10,7 +10,7 @@ before the next starts, so an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ from bench.attacks.occlusion import (Candidates, CentreSource, CentreTransform, 
 from bench.attribution import AttributionParams, attribute, gini_global, gini_regional, input_space
 from bench.attribution.gini import Transform
 from bench.attribution.space import InputSpace, SpaceName
+from bench.errors import SpecError
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.spec import Strict
 
@@ -33,11 +34,14 @@ NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}
 class GiniParams(Strict):
     transform: Transform = Field(default="abs", description="abs (the text) or positive (the authors' code)")
     sum_channels: bool = Field(default=True, description="regional: sum each block over all channels")
+    regional: Literal["blocks", "no_blocks"] = Field(
+        default="blocks", description="no_blocks: the authors' first code version, whose shape bug formed no "
+                                      "blocks (Gini-r is then the global Gini of the transformed map)")
     images: Literal["correct", "all"] = Field(default="correct", description="which selected images Gini averages over")
 
 
 class NoiseParams(Strict):
-    k: tuple[int, ...] = Field(min_length=1, description="sub-pixels corrupted (the paper: 500…20000 on ImageNet)")
+    k: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1, description="sub-pixels corrupted (the paper: 500…20000 on ImageNet)")
     main_k: int | None = Field(default=None, description="the leaderboard's budget; None: the middle k")
     distribution: noise_ops.Distribution = "normal"
     std: float = Field(default=1.0, gt=0, description="normal: the standard deviation")
@@ -57,7 +61,7 @@ class NoiseParams(Strict):
 
 
 class OcclusionParams(Strict):
-    budgets: tuple[tuple[int, int], ...] = Field(default=((10, 4),), min_length=1,
+    budgets: tuple[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]], ...] = Field(default=((10, 4),), min_length=1,
                                                  description="(max count N, max radius R); the first is the leaderboard's")
     colors: tuple[Colour, ...] = Field(default=("black", "grey", "white"), min_length=1)
     black: Literal["pixel_zero", "image_min"] = Field(default="pixel_zero",
@@ -78,6 +82,25 @@ class InequalityParams(Strict):
     examples: int = Field(default=4, ge=0, description="correctly classified images kept for the model page's figures")
 
 
+def check_fits(params: InequalityParams, input_size) -> None:
+    """Refuse, before any work, budgets the images cannot hold (a user error, not a traceback later)."""
+    channels, height, width = input_size
+    problems = []
+    if height % params.region_size or width % params.region_size:
+        problems.append(f"region_size {params.region_size} does not divide the {height}×{width} image")
+    if params.noise and max(params.noise.k) > channels * height * width:
+        problems.append(f"noise k {max(params.noise.k)} exceeds the {channels * height * width} sub-pixels")
+    if params.occlusion:
+        places = (height // params.region_size) * (width // params.region_size) \
+            if params.occlusion.centres == "regional" else height * width
+        too_many = [n for n, _ in params.occlusion.budgets if n > places]
+        if too_many:
+            problems.append(f"occlusion max count {max(too_many)} exceeds the {places} places to put patches on "
+                            f"({params.occlusion.centres} centres)")
+    if problems:
+        raise SpecError("The inequality parameters do not fit this model's input: " + "; ".join(problems) + ".")
+
+
 def noise_value(mode: str, k: int) -> str:
     return f"{mode}_err@{k}"
 
@@ -95,6 +118,7 @@ def image_seeds(seed: int, indices, stream: int) -> list[int]:
 class BatchRecord:
     """Per-image results of one batch; NaN / −1 where an image was not measured or attacked."""
 
+    indices: np.ndarray  # positions in the test set: a record is reused only for the same images
     correct: np.ndarray
     gini_global: np.ndarray
     gini_regional: np.ndarray
@@ -114,10 +138,10 @@ def noise_batch(space, z, y, attribution, params: NoiseParams, seeds_noise, seed
     scores = attribution if params.ranking == "signed" else attribution.abs()
     noise = noise_ops.draw_noise(z, params.distribution, params.std, seeds_noise)
     valid = (space.pixel_value(0.0, z), space.pixel_value(1.0, z))
+    keys = noise_ops.random_keys(z.shape, seeds_random, z.device)
     out, images = {}, {}
     for k in params.k:
-        masks = {"noise_random": noise_ops.random_k_mask(z.shape, k, seeds_random, z.device),
-                 "noise_i": noise_ops.top_k_mask(scores, k)}
+        masks = {"noise_random": noise_ops.top_k_mask(keys, k), "noise_i": noise_ops.top_k_mask(scores, k)}
         masks["noise_ii"] = masks["noise_i"]
         for mode, how in NOISE_MODES.items():
             zc = noise_ops.clamp(noise_ops.corrupt(z, masks[mode], noise, how or params.random_mode), z, params.clamp, valid)
@@ -156,8 +180,9 @@ def inequality_batch(model, x, y, indices, params: InequalityParams, seed: int, 
     g_global = np.full(len(x), np.nan)
     g_regional = np.full(len(x), np.nan)
     g_global[where.cpu().numpy()] = gini_global(maps, params.gini.transform).cpu().numpy()
-    g_regional[where.cpu().numpy()] = gini_regional(maps, params.gini.transform, params.region_size,
-                                                    params.gini.sum_channels).cpu().numpy()
+    g_regional[where.cpu().numpy()] = (
+        gini_global(maps, params.gini.transform) if params.gini.regional == "no_blocks"
+        else gini_regional(maps, params.gini.transform, params.region_size, params.gini.sum_channels)).cpu().numpy()
     attacked = correct[where]
     maps, ids = maps[attacked], indices[where[attacked].cpu().numpy()]
     z, yc = space.to_space(x[correct]), y[correct]
@@ -171,11 +196,11 @@ def inequality_batch(model, x, y, indices, params: InequalityParams, seed: int, 
         images.update(occluded)
     if keep_images:
         images["clean"], images["attribution"] = x[correct].cpu(), maps.cpu()
-    return BatchRecord(correct.cpu().numpy(), g_global, g_regional, noise, occlusion, images)
+    return BatchRecord(np.asarray(indices), correct.cpu().numpy(), g_global, g_regional, noise, occlusion, images)
 
 
 def _save_record(path, record: BatchRecord, examples: int) -> None:
-    arrays = {"correct": record.correct, "gini_global": record.gini_global, "gini_regional": record.gini_regional}
+    arrays = {"indices": record.indices, "correct": record.correct, "gini_global": record.gini_global, "gini_regional": record.gini_regional}
     arrays.update({f"noise/{k}": v for k, v in record.noise.items()})
     arrays.update({f"occlusion/{k}/{f}": v for k, d in record.occlusion.items() for f, v in d.items()})
     arrays.update({f"images/{k}": v[:examples].numpy() for k, v in record.images.items()})
@@ -192,16 +217,17 @@ def _load_record(path) -> BatchRecord:
         if key.startswith("occlusion/"):
             _, name, field = key.split("/")
             occlusion.setdefault(name, {})[field] = value
-    return BatchRecord(data["correct"], data["gini_global"], data["gini_regional"],
+    return BatchRecord(data["indices"], data["correct"], data["gini_global"], data["gini_regional"],
                        {k[6:]: v for k, v in data.items() if k.startswith("noise/")}, occlusion,
                        {k[7:]: torch.from_numpy(v) for k, v in data.items() if k.startswith("images/")})
 
 
-def _summary(values: np.ndarray) -> dict[str, float | int]:
+def _summary(values: np.ndarray, measured: np.ndarray) -> dict[str, float | int]:
+    """Mean and spread over measured images; a measured image without a value had an all-zero map."""
     finite = values[np.isfinite(values)]
     return {"mean": float(finite.mean()) if len(finite) else float("nan"),
             "std": float(finite.std()) if len(finite) else float("nan"), "n": int(len(finite)),
-            "n_zero_maps": int(np.isnan(values).sum())}
+            "n_zero_maps": int((measured & ~np.isfinite(values)).sum())}
 
 
 def _listed(values: np.ndarray) -> list[float | None]:
@@ -239,16 +265,16 @@ class Inequality:
         return {label: name for label, name in columns.items() if name in values}
 
     def run(self, ctx: RunContext, params: InequalityParams) -> MetricOutput:
+        check_fits(params, ctx.entry.preprocessing.input_size)
         records, kept = [], 0
         for position, (idx, x, y) in zip(range(0, len(ctx.indices), ctx.batch_size), ctx.batches()):
             path = ctx.state_dir / f"batch-{position:07d}.npz"
-            if path.is_file():
-                record = _load_record(path)
-            else:
+            record = _load_record(path) if path.is_file() else None
+            if record is None or not np.array_equal(record.indices, idx):  # none yet, or another --batch-size
                 record = inequality_batch(ctx.model, x, y, idx, params, ctx.seed, ctx.batch_size,
                                           keep_images=kept < params.examples)
                 _save_record(path, record, params.examples - kept)
-                record = _load_record(path)
+                record = _load_record(path)  # the same arrays a resumed run would read
             kept += len(record.images.get("clean", ()))
             records.append(record)
         return self._output(ctx, params, records)
@@ -258,9 +284,10 @@ class Inequality:
         labels = ctx.testset.labels[ctx.indices]
         g_global = np.concatenate([r.gini_global for r in records])
         g_regional = np.concatenate([r.gini_regional for r in records])
-        values = {"gini_global": _summary(g_global)["mean"], "gini_regional": _summary(g_regional)["mean"]}
-        detail: dict = {"n_correct": int(correct.sum()), "gini_global": _summary(g_global),
-                        "gini_regional": _summary(g_regional),
+        measured = correct.astype(bool) if params.gini.images == "correct" else np.ones(len(correct), dtype=bool)
+        summaries = {"gini_global": _summary(g_global, measured), "gini_regional": _summary(g_regional, measured)}
+        values = {name: summary["mean"] for name, summary in summaries.items()}
+        detail: dict = {"n_correct": int(correct.sum()), **summaries,
                         "per_class": {"gini_global": per_class(g_global, labels),
                                       "gini_regional": per_class(g_regional, labels)},
                         "per_image": {"gini_global": _listed(g_global), "gini_regional": _listed(g_regional)}}
