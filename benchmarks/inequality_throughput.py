@@ -84,7 +84,8 @@ def load(model_id, protocol_name, n):
 
     model = load_model(Zoo.load().get(model_id))
     params = InequalityParams.model_validate(get_protocol(protocol_name).metrics["inequality"])
-    x, y = open_testset("cifar10").load(np.arange(4 * n))
+    testset = open_testset("cifar10")
+    x, y = testset.load(np.arange(min(len(testset.labels), 4 * n)))
     with torch.no_grad():
         keep = (model(x).argmax(1) == y).nonzero().squeeze(1)[:n]  # correct images only: both paths attack all
     return model, params, x[keep], y[keep], keep.numpy()
