@@ -1,0 +1,131 @@
+"""Interpretation robustness of paper 001: AAI with Kendall's τ (§5.2, App. C) and Proposition 1 (§3, App. E).
+
+``interpretation`` runs, per ε of the protocol, the top-k attack against interpretability
+and reports the mean Kendall τ between the clean and the attacked map of the predicted class
+(``aai_tau@<ε>``; higher is more robust). It also checks Proposition 1 on successful PGD
+examples: the ℓ1 2-class discrepancy (eq. 4) against half the clean margin (eq. 5), with
+both distributions as deciles (Table A2).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field, field_validator
+
+from bench.attacks import PGD
+from bench.attacks.aai import TopKInterpretationAttack
+from bench.interpretation import discrepancy, interpret, kendall_tau
+from bench.metrics.base import METRICS, MetricOutput, RunContext
+from bench.spec import Strict, format_eps, parse_eps
+
+DECILES = tuple(round(0.1 * i, 1) for i in range(1, 10))
+
+
+class Prop1Params(Strict):
+    eps: float = Field(gt=0, description="the PGD budget whose successful examples are checked")
+    steps: int = Field(default=200, ge=1)
+    step_size: float = Field(default=0.01, gt=0)
+
+    _eps = field_validator("eps", mode="before")(parse_eps)
+
+
+class InterpretationParams(Strict):
+    interpreter: Literal["auto", "cam", "gradcam", "gradcam_pp"] = Field(
+        default="auto", description="auto: CAM when the network has a CAM head, else GradCAM")
+    eps: tuple[float, ...] = Field(min_length=1, description="AAI budgets (L∞)")
+    main_eps: float | None = Field(default=None, description="the board's τ column; None: the largest ε")
+    steps: int = Field(default=200, ge=1, description="the paper: 200")
+    step_size: float = Field(default=0.01, gt=0, description="the paper: 0.01 whatever ε")
+    k: int = Field(default=8, ge=1, description="top-k map positions pushed down (the paper: 8)")
+    hinge_weight: float = Field(default=1.0, gt=0, description="λ of eq. (15)")
+    prop1: Prop1Params | None = Field(default=None, description="check Proposition 1 (networks with a CAM head)")
+
+    @field_validator("eps", mode="before")
+    @classmethod
+    def _fractions(cls, value):
+        return tuple(parse_eps(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+    _main = field_validator("main_eps", mode="before")(parse_eps)
+
+
+def tau_value(eps: float) -> str:
+    return f"aai_tau@{format_eps(eps)}"
+
+
+def choose_interpreter(model, name: str) -> str:
+    return ("cam" if getattr(model, "has_cam", False) else "gradcam") if name == "auto" else name
+
+
+def prop1_batch(model, x, y, params: Prop1Params) -> tuple[np.ndarray, np.ndarray]:
+    """(ℓ1 2-class CAM discrepancy, half clean margin) of each successful PGD example of the batch."""
+    with torch.no_grad():
+        correct = model(x).argmax(1) == y
+    x, y = x[correct], y[correct]
+    x_adv = PGD(model, params.eps, params.steps, params.step_size).perturb(x, y)
+    with torch.no_grad():
+        y_adv = model(x_adv).argmax(1)
+        hit = y_adv != y
+        x, x_adv, y, y_adv = x[hit], x_adv[hit], y[hit], y_adv[hit]
+        pair = torch.stack([y, y_adv], dim=1)
+        d = discrepancy(interpret("cam", model, x, pair), interpret("cam", model, x_adv, pair), p=1)
+        logits = model(x)
+        half_margin = 0.5 * (logits.gather(1, y[:, None]) - logits.gather(1, y_adv[:, None]))[:, 0]
+    return d.cpu().numpy(), half_margin.cpu().numpy()
+
+
+def deciles(values: np.ndarray) -> list[float]:
+    return [round(float(q), 4) for q in np.quantile(values, DECILES)] if len(values) else []
+
+
+class Interpretation:
+    name = "interpretation"
+    label = "Interp. robustness (τ)"
+    higher_is_better = True
+    percent = False
+    params_schema = InterpretationParams
+
+    def board_columns(self, values: dict[str, float], params: dict) -> dict[str, str]:
+        p = InterpretationParams.model_validate(params)
+        main = tau_value(p.main_eps if p.main_eps is not None else max(p.eps))
+        return {f"{self.label} @{main.split('@')[1]}": main} if main in values else {}
+
+    def is_percent(self, value_name: str) -> bool:
+        return value_name == "prop1_holds"
+
+    def run(self, ctx: RunContext, params: InterpretationParams) -> MetricOutput:
+        interpreter = choose_interpreter(ctx.model, params.interpreter)
+        taus: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
+        gaps: list[tuple[np.ndarray, np.ndarray]] = []
+        for _, x, y in ctx.batches():
+            with torch.no_grad():
+                predicted = ctx.model(x).argmax(1)
+                clean = interpret(interpreter, ctx.model, x, predicted)[:, 0]
+            # every ε at once: one attack on len(eps) copies of the batch, each with its own budget
+            budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
+            attack = TopKInterpretationAttack(ctx.model, budgets, params.steps, params.step_size,
+                                              interpreter=interpreter, k=params.k, hinge_weight=params.hinge_weight)
+            x_adv = attack.perturb(x.repeat(len(params.eps), 1, 1, 1), predicted.repeat(len(params.eps)))
+            with torch.no_grad():
+                attacked = interpret(interpreter, ctx.model, x_adv, predicted.repeat(len(params.eps)))[:, 0]
+                tau = kendall_tau(clean.repeat(len(params.eps), 1, 1), attacked).cpu().numpy()
+            for i, eps in enumerate(params.eps):
+                taus[eps].append(tau[i * len(x):(i + 1) * len(x)])
+            if params.prop1 is not None and getattr(ctx.model, "has_cam", False):
+                gaps.append(prop1_batch(ctx.model, x, y, params.prop1))
+        values = {tau_value(eps): float(np.concatenate(t).mean()) for eps, t in taus.items()}
+        detail = {"interpreter": interpreter, "per_image_tau": {tau_value(e): np.round(np.concatenate(t), 5).tolist()
+                                                                for e, t in taus.items()}}
+        if params.prop1 is not None and gaps:
+            d = np.concatenate([g[0] for g in gaps])
+            half = np.concatenate([g[1] for g in gaps])
+            values["prop1_holds"] = float((d >= half - 1e-4 * np.abs(half).clip(min=1)).mean()) if len(d) else float("nan")
+            detail["prop1"] = {"n_successful": int(len(d)), "deciles": list(DECILES),
+                               "discrepancy_deciles": deciles(d), "half_margin_deciles": deciles(half),
+                               "margin_deciles": deciles(2 * half), "min_ratio": float((d / half).min()) if len(d) else None}
+        return MetricOutput(values=values, detail=detail)
+
+
+METRICS.register(Interpretation.name)(Interpretation())

@@ -1,0 +1,117 @@
+"""Paper 001's interpretation measures, each against a direct formula or an independent implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bench.interpretation import (discrepancy, interpret, kendall_tau, normalized_discrepancy,
+                                  target_free_discrepancy)
+from bench.zoo.catalog import Zoo
+
+ZOO = Zoo.load()
+
+
+def real(model_id: str, n: int = 16):
+    from bench.data import open_testset
+    from bench.zoo.model import load_model
+
+    entry = ZOO.get(model_id)
+    x, y = open_testset(entry.dataset).load(np.arange(n))
+    return load_model(entry), x, y
+
+
+@pytest.mark.parametrize("model_id", ["cifar_smallgap_adv", "mnist_smallgap_normal", "mnist_pool_normal",
+                                      "cifar_wresnet_int"])
+def test_cam_of_every_class_sums_to_its_logit(shared_assets, model_id):
+    model, x, _ = real(model_id, 4)
+    classes = torch.arange(10).expand(len(x), -1)
+    maps = interpret("cam", model, x, classes)
+    assert torch.allclose(maps.sum(dim=(2, 3)), model(x), atol=1e-4)
+
+
+def test_gradcam_equals_captums_layer_gradcam(shared_assets):
+    from captum.attr import LayerGradCam
+
+    model, x, y = real("cifar_cnn_a_adv", 6)
+    ours = interpret("gradcam", model, x, y)[:, 0]
+    theirs = LayerGradCam(model, model.net[2]).attribute(x, target=y, relu_attributions=True)[:, 0]
+    assert torch.allclose(ours, theirs, atol=1e-6)
+
+
+def test_gradcam_on_a_cam_network_is_the_positive_part_of_cam(shared_assets):
+    """On smallgap the last conv *is* the CAM head, so ∂f_c/∂A_k = 1/u for k = c and 0 otherwise."""
+    model, x, y = real("cifar_smallgap_normal", 6)
+    assert torch.allclose(interpret("gradcam", model, x, y), torch.relu(interpret("cam", model, x, y)), atol=1e-6)
+    plus = interpret("gradcam_pp", model, x, y)
+    assert plus.shape == (6, 1, 8, 8) and bool((plus >= 0).all()) and float(plus.sum()) > 0
+
+
+def test_discrepancies_against_direct_formulas():
+    clean, perturbed = torch.randn(3, 2, 4, 4), torch.randn(3, 2, 4, 4)
+    for p in (1, 2):
+        expected = [np.mean([np.linalg.norm((clean[b, k] - perturbed[b, k]).flatten().numpy(), ord=p)
+                             for k in range(2)]) for b in range(3)]
+        assert discrepancy(clean, perturbed, p).tolist() == pytest.approx(expected, rel=1e-5)
+    spans = clean.flatten(2).amax(2) - clean.flatten(2).amin(2)
+    direct = ((clean - perturbed).flatten(2).abs().sum(2) / spans).mean(1)
+    assert torch.allclose(normalized_discrepancy(clean, perturbed, 1), direct)
+
+
+def test_target_free_discrepancy_is_eq_7():
+    clean_all, perturbed_all = torch.randn(2, 3, 2, 2), torch.randn(2, 3, 2, 2)
+    labels, logits = torch.tensor([0, 2]), torch.randn(2, 3)
+    got = target_free_discrepancy(clean_all, perturbed_all, labels, logits)
+    for b in range(2):
+        soft = torch.softmax(logits[b], 0)
+        l1 = [(clean_all[b, i] - perturbed_all[b, i]).abs().sum() for i in range(3)]
+        want = 0.5 * l1[labels[b]] + 0.5 * sum(soft[i] * l1[i] for i in range(3) if i != labels[b])
+        assert got[b].item() == pytest.approx(want.item(), rel=1e-6)
+
+
+def test_kendall_tau_matches_scipy_with_and_without_ties():
+    from scipy.stats import kendalltau
+
+    a = torch.randn(5, 64)
+    b = a + 0.8 * torch.randn(5, 64)
+    a[1, :20], b[2, 10:30], a[3] = 0.0, 1.0, b[3]
+    expected = [kendalltau(a[i].numpy(), b[i].numpy()).statistic for i in range(5)]
+    assert kendall_tau(a, b).tolist() == pytest.approx(expected, abs=1e-12)
+
+
+def test_aai_keeps_the_label_stays_in_the_ball_and_lowers_tau(shared_assets):
+    from bench.attacks.aai import TopKInterpretationAttack
+
+    model, x, _ = real("cifar_smallgap_normal", 12)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    x_adv = TopKInterpretationAttack(model, 4 / 255, 20, 0.01).perturb(x, y)
+    assert float((x_adv - x).abs().max()) <= 4 / 255 + 1e-6 and 0 <= float(x_adv.min()) and float(x_adv.max()) <= 1
+    with torch.no_grad():
+        assert torch.equal(model(x_adv).argmax(1), y)
+        tau = kendall_tau(interpret("cam", model, x, y)[:, 0], interpret("cam", model, x_adv, y)[:, 0])
+    assert float(tau.mean()) < 0.9 and bool((tau <= 1).all())
+
+
+def test_proposition_1_holds_on_successful_pgd_examples(shared_assets):
+    from bench.metrics.interpretation import Prop1Params, prop1_batch
+
+    model, x, y = real("cifar_smallgap_normal", 32)
+    d, half_margin = prop1_batch(model, x, y, Prop1Params(eps=8 / 255, steps=10))
+    assert len(d) >= 5 and bool((d >= half_margin - 1e-5).all()) and bool((half_margin > 0).all())
+
+
+def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp_path):
+    from bench.battery import run_battery
+    from bench.leaderboard.render import board_columns
+    from bench.protocols import get_protocol
+
+    protocol = get_protocol("cifar10-interpretation-paper001").resolve("cifar10", n_examples=4)
+    fast = dict(protocol.metrics["interpretation"], steps=5, prop1={"eps": "8/255", "steps": 5})
+    protocol = protocol.model_copy(update={"metrics": {"interpretation": fast}})
+    for model_id, interpreter in (("cifar_smallgap_adv", "cam"), ("cifar_cnn_a_adv", "gradcam")):
+        result = run_battery(ZOO.get(model_id), protocol, results_dir=tmp_path, batch_size=4, device="cpu")
+        assert result.details["interpretation"]["interpreter"] == interpreter
+        assert board_columns(result) == {"Interp. robustness (τ) @8/255": "aai_tau@8/255"}
+        assert -1 <= result.metrics["aai_tau@8/255"] <= result.metrics["aai_tau@2/255"] <= 1
