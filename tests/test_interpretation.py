@@ -115,3 +115,10 @@ def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp
         assert result.details["interpretation"]["interpreter"] == interpreter
         assert board_columns(result) == {"Interp. robustness (τ) @8/255": "aai_tau@8/255"}
         assert -1 <= result.metrics["aai_tau@8/255"] <= result.metrics["aai_tau@2/255"] <= 1
+    from bench.cli.cmd_leaderboard import write_leaderboards
+
+    write_leaderboards(tmp_path, tmp_path / "boards")
+    page = (tmp_path / "boards" / "models" / "cifar_smallgap_adv.md").read_text()
+    png = tmp_path / "boards" / "models" / "cifar_smallgap_adv-cifar10-interpretation-paper001-interpretation.png"
+    assert png.read_bytes().startswith(b"\x89PNG") and png.name in page
+    assert "Interp. robustness (τ) @8/255" in (tmp_path / "boards" / "cifar10-Linf.md").read_text()

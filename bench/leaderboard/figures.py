@@ -42,6 +42,46 @@ def accuracy_vs_eps_png(result: Result) -> bytes:
     return buffer.getvalue()
 
 
+def interpretation_maps_png(result: Result, examples) -> bytes:
+    """Paper 001, Fig. 2 (c) style: each image, its clean map and its map after the attack against
+    interpretability, with Kendall's τ between the two maps."""
+    import numpy as np
+
+    plt = _pyplot()
+    n = len(examples["clean"])
+    fig, axes = plt.subplots(3, n, figsize=(max(1.6 * n, 4.5), 5.0), dpi=100, squeeze=False)
+    for i in range(n):
+        _show(axes[0, i], examples["clean"][i], "")
+        bound = float(np.abs(np.stack([examples["map_clean"][i], examples["map_attacked"][i]])).max()) or 1.0
+        for row, key in ((1, "map_clean"), (2, "map_attacked")):
+            axes[row, i].imshow(examples[key][i], cmap="bwr", vmin=-bound, vmax=bound, interpolation="bilinear")
+            axes[row, i].axis("off")
+        axes[2, i].set_title(f"τ = {float(examples['tau'][i]):.2f}", fontsize=7)
+    axes[1, 0].set_title("clean map", fontsize=7, loc="left")
+    eps = float(examples["eps"])
+    fig.suptitle(f"{result.model.id} · {result.protocol['name']}\nmaps of the predicted class, clean and under "
+                 f"the top-k attack at ε = {eps * 255:g}/255" if result.model.dataset != "mnist" else
+                 f"{result.model.id} · {result.protocol['name']}\nclean and attacked maps, ε = {eps:g}", fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _examples(results_dir, result: Result, metric: str):
+    """The ``examples.npz`` a metric left beside ``result``, or None."""
+    import numpy as np
+
+    from bench.battery import artifact_path
+    from bench.results import result_path
+
+    if results_dir is None:
+        return None
+    path = artifact_path(result_path(results_dir, result.model.id, result.protocol["name"]), metric, "examples.npz")
+    if not path.is_file():
+        return None
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
 def figures_for(results: list[Result], results_dir=None) -> dict[str, bytes]:
     """Every model page's figures: accuracy against ε for PGD grids; attribution maps, corrupted
     examples and error against k for inequality results (examples are read from ``results_dir``)."""
@@ -50,6 +90,9 @@ def figures_for(results: list[Result], results_dir=None) -> dict[str, bytes]:
     for r in results:
         if "inequality" in r.produced_by.values():
             figures.update(inequality_figures(r, results_dir))
+        examples = _examples(results_dir, r, "interpretation") if "interpretation" in r.produced_by.values() else None
+        if examples is not None:
+            figures[f"models/{r.model.id}-{r.protocol['name']}-interpretation.png"] = interpretation_maps_png(r, examples)
     return figures
 
 
@@ -162,20 +205,12 @@ def noise_error_vs_k_png(result: Result) -> bytes:
 
 def inequality_figures(result: Result, results_dir) -> dict[str, str | bytes]:
     """The three figures of an inequality result (``name → png``); example figures need the saved examples."""
-    import numpy as np
-
-    from bench.battery import artifact_path
-    from bench.results import result_path
-
     stem = f"models/{result.model.id}-{result.protocol['name']}"
     figures: dict[str, bytes] = {}
     if any(NOISE_VALUE.match(k) for k in result.metrics):
         figures[f"{stem}-noise-vs-k.png"] = noise_error_vs_k_png(result)
-    path = artifact_path(result_path(results_dir, result.model.id, result.protocol["name"]), "inequality", "examples.npz") \
-        if results_dir is not None else None
-    if path is not None and path.is_file():
-        with np.load(path) as f:
-            examples = {k: f[k] for k in f.files}
+    examples = _examples(results_dir, result, "inequality")
+    if examples is not None:
         figures[f"{stem}-attribution.png"] = attribution_maps_png(result, examples)
         figures[f"{stem}-corrupted.png"] = occluded_examples_png(result, examples)
     return figures

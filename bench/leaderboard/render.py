@@ -130,7 +130,8 @@ def render_board(name: str, results: list[Result]) -> str:
 FIGURE_SECTIONS = {"accuracy-vs-eps": "Accuracy against ε",
                    "attribution": "Attribution maps, raw and with ±3σ clipping (paper 000, A.2)",
                    "corrupted": "Corrupted examples and predictions (paper 000, Fig. 4)",
-                   "noise-vs-k": "Error rate against the number of noised sub-pixels (paper 000, Fig. 3)"}
+                   "noise-vs-k": "Error rate against the number of noised sub-pixels (paper 000, Fig. 3)",
+                   "interpretation": "Clean and attacked interpretation maps (paper 001, attack against interpretability)"}
 
 
 def _figure_sections(model_id: str, results: list[Result], figures: Iterable[str]) -> list[str]:

@@ -42,6 +42,7 @@ class InterpretationParams(Strict):
     k: int = Field(default=8, ge=1, description="top-k map positions pushed down (the paper: 8)")
     hinge_weight: float = Field(default=1.0, gt=0, description="λ of eq. (15)")
     prop1: Prop1Params | None = Field(default=None, description="check Proposition 1 (networks with a CAM head)")
+    examples: int = Field(default=4, ge=0, description="images whose clean and attacked maps the model page shows")
 
     @field_validator("eps", mode="before")
     @classmethod
@@ -99,6 +100,8 @@ class Interpretation:
         interpreter = choose_interpreter(ctx.model, params.interpreter)
         taus: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         gaps: list[tuple[np.ndarray, np.ndarray]] = []
+        main = params.eps.index(params.main_eps) if params.main_eps in params.eps else params.eps.index(max(params.eps))
+        shown: dict[str, list[np.ndarray]] = {"clean": [], "map_clean": [], "map_attacked": [], "attacked": [], "tau": []}
         for _, x, y in ctx.batches():
             with torch.no_grad():
                 predicted = ctx.model(x).argmax(1)
@@ -113,6 +116,12 @@ class Interpretation:
                 tau = kendall_tau(clean.repeat(len(params.eps), 1, 1), attacked).cpu().numpy()
             for i, eps in enumerate(params.eps):
                 taus[eps].append(tau[i * len(x):(i + 1) * len(x)])
+            room = params.examples - sum(len(a) for a in shown["clean"])
+            if room > 0:
+                part = slice(main * len(x), main * len(x) + min(room, len(x)))
+                for key, value in (("clean", x[:room]), ("map_clean", clean[:room]), ("attacked", x_adv[part]),
+                                   ("map_attacked", attacked[part]), ("tau", torch.from_numpy(tau[part]))):
+                    shown[key].append(value.detach().cpu().numpy())
             if params.prop1 is not None and getattr(ctx.model, "has_cam", False):
                 gaps.append(prop1_batch(ctx.model, x, y, params.prop1))
         values = {tau_value(eps): float(np.concatenate(t).mean()) for eps, t in taus.items()}
@@ -125,6 +134,10 @@ class Interpretation:
             detail["prop1"] = {"n_successful": int(len(d)), "deciles": list(DECILES),
                                "discrepancy_deciles": deciles(d), "half_margin_deciles": deciles(half),
                                "margin_deciles": deciles(2 * half), "min_ratio": float((d / half).min()) if len(d) else None}
+        if ctx.state_dir is not None and params.examples and shown["clean"]:
+            (ctx.state_dir / "artifacts").mkdir(exist_ok=True)
+            np.savez_compressed(ctx.state_dir / "artifacts" / "examples.npz", eps=params.eps[main],
+                                **{k: np.concatenate(v) for k, v in shown.items()})
         return MetricOutput(values=values, detail=detail)
 
 
