@@ -122,3 +122,40 @@ def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp
     png = tmp_path / "boards" / "models" / "cifar_smallgap_adv-cifar10-interpretation-paper001-interpretation.png"
     assert png.read_bytes().startswith(b"\x89PNG") and png.name in page
     assert "Interp. robustness (τ) @8/255" in (tmp_path / "boards" / "cifar10-Linf.md").read_text()
+
+
+def test_isa_finds_targeted_examples_with_less_discrepancy_than_plain_pgd(shared_assets):
+    """Weighing the discrepancy (small λ) gives successful targeted examples that move the 2-class CAM less."""
+    from bench.attacks.isa import InterpretabilitySneakingAttack, class_set
+
+    model, x, y = real("cifar_smallgap_normal", 16)
+    with torch.no_grad():
+        logits = model(x)
+    keep = logits.argmax(1) == y
+    x, y, target = x[keep], y[keep], logits[keep].topk(2, dim=1).indices[:, 1]
+    attack = InterpretabilitySneakingAttack(model, 8 / 255, 20, 0.005, bisection_steps=3)
+    out = attack.attack(x, y, target)
+    assert bool(out.success.any())
+    ok = out.success
+    with torch.no_grad():
+        assert torch.equal(model(out.adversarial[ok]).argmax(1), target[ok])
+        assert float((out.adversarial - x).abs().max()) <= 8 / 255 + 1e-6
+        classes = class_set("two", y, target, 10)
+        d = discrepancy(interpret("cam", model, x, classes), interpret("cam", model, out.adversarial, classes))
+    assert torch.allclose(d[ok], out.discrepancy[ok], atol=1e-5)
+    only_margin = InterpretabilitySneakingAttack(model, 8 / 255, 20, 0.005, lam_range=(1e3, 1e3), bisection_steps=0)
+    plain = only_margin.attack(x, y, target)
+    both = ok & plain.success
+    assert float(out.discrepancy[both].mean()) < float(plain.discrepancy[both].mean())
+
+
+def test_isa_metric_records_success_discrepancy_and_nds(shared_assets, tmp_path):
+    from bench.battery import run_battery
+    from bench.protocols import Protocol
+
+    protocol = Protocol.model_validate({
+        "name": "tiny-isa", "version": 1, "description": "test", "dataset": "cifar10", "selection": {"n": 6},
+        "metrics": {"isa": {"eps": ["8/255"], "steps": 5, "bisection_steps": 1}}}).resolve("cifar10")
+    result = run_battery(ZOO.get("cifar_smallgap_normal"), protocol, results_dir=tmp_path, batch_size=6, device="cpu")
+    per = result.details["isa"]["per_eps"]["8/255"]
+    assert 0 <= result.metrics["isa_success@8/255"] <= 1 and per["n_successful"] == len(per["nds"])

@@ -142,3 +142,73 @@ class Interpretation:
 
 
 METRICS.register(Interpretation.name)(Interpretation())
+
+
+class SneakingParams(Strict):
+    interpreter: Literal["auto", "cam", "gradcam", "gradcam_pp"] = "auto"
+    eps: tuple[float, ...] = Field(min_length=1, description="ISA budgets (L∞)")
+    classes: Literal["one", "two", "all"] = Field(default="two", description="the classes of eq. (3): {y}, {y, t}, all")
+    p: Literal[1, 2] = 1
+    target: Literal["runner_up"] = Field(default="runner_up", description="t: the second most likely class at x")
+    tau: float = Field(default=0.1, gt=0, description="τ of eq. (6): the margin a successful ISA keeps")
+    steps: int = Field(default=100, ge=1)
+    step_size: float = Field(default=0.01, gt=0)
+    lam_range: tuple[float, float] = (1e-3, 1e3)
+    bisection_steps: int = Field(default=6, ge=0)
+
+    @field_validator("eps", mode="before")
+    @classmethod
+    def _fractions(cls, value):
+        return tuple(parse_eps(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+class InterpretabilitySneaking:
+    """ISA (paper 001, eq. 6): the smallest interpretation discrepancy of a successful targeted attack, and its NDS."""
+
+    name = "isa"
+    label = "ISA"
+    higher_is_better = True  # a larger unavoidable discrepancy makes sneaking harder
+    percent = False
+    params_schema = SneakingParams
+
+    def is_percent(self, value_name: str) -> bool:
+        return value_name.startswith("isa_success@")
+
+    def run(self, ctx: RunContext, params: SneakingParams) -> MetricOutput:
+        from bench.attacks.isa import InterpretabilitySneakingAttack, class_set
+        from bench.interpretation import normalized_discrepancy
+
+        interpreter = choose_interpreter(ctx.model, params.interpreter)
+        found: dict[float, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {eps: [] for eps in params.eps}
+        for _, x, y in ctx.batches():
+            with torch.no_grad():
+                logits = ctx.model(x)
+                keep = logits.argmax(1) == y
+                x, y, target = x[keep], y[keep], logits[keep].topk(2, dim=1).indices[:, 1]
+            if not len(x):
+                continue
+            classes = class_set(params.classes, y, target, logits.shape[1])
+            for eps in params.eps:
+                out = InterpretabilitySneakingAttack(
+                    ctx.model, eps, params.steps, params.step_size, interpreter=interpreter, classes=params.classes,
+                    p=params.p, tau=params.tau, lam_range=params.lam_range,
+                    bisection_steps=params.bisection_steps).attack(x, y, target)
+                with torch.no_grad():
+                    nds = normalized_discrepancy(interpret(interpreter, ctx.model, x, classes),
+                                                 interpret(interpreter, ctx.model, out.adversarial, classes), params.p)
+                found[eps].append((out.success.cpu().numpy(), out.discrepancy.cpu().numpy(), nds.cpu().numpy()))
+        values, detail = {}, {"interpreter": interpreter, "per_eps": {}}
+        for eps, parts in found.items():
+            ok = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=bool)
+            d = np.concatenate([p[1] for p in parts])[ok] if parts else np.zeros(0)
+            nds = np.concatenate([p[2] for p in parts])[ok] if parts else np.zeros(0)
+            e = format_eps(eps)
+            values |= {f"isa_success@{e}": float(ok.mean()) if len(ok) else float("nan"),
+                       f"isa_discrepancy@{e}": float(d.mean()) if len(d) else float("nan"),
+                       f"isa_nds@{e}": float(nds.mean()) if len(nds) else float("nan")}
+            detail["per_eps"][e] = {"n_attacked": int(len(ok)), "n_successful": int(ok.sum()),
+                                    "discrepancy": np.round(d, 5).tolist(), "nds": np.round(nds, 5).tolist()}
+        return MetricOutput(values=values, detail=detail)
+
+
+METRICS.register(InterpretabilitySneaking.name)(InterpretabilitySneaking())
