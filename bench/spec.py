@@ -28,6 +28,8 @@ def format_eps(eps: float | None) -> str:
     """ε as people write it: ``8/255`` or ``0.5/255`` for small multiples of 1/510, else the number (``0.3``)."""
     if eps is None:
         return "-"
+    if len(f"{eps:g}") <= 4:  # 0.1, 0.25, 0.3: a short decimal is how it was written
+        return f"{eps:g}"
     halves = eps * 510
     if 0 < eps * 255 <= 32 and abs(halves - round(halves)) < 1e-6:
         return f"{round(halves) / 2:g}/255"

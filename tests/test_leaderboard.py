@@ -59,7 +59,7 @@ def test_result_round_trips_through_json(tmp_path):
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-@pytest.mark.parametrize("eps,text", [(8 / 255, "8/255"), (0.5 / 255, "0.5/255"), (0.2, "0.2"), (0.3, "0.3"),
+@pytest.mark.parametrize("eps,text", [(8 / 255, "8/255"), (0.5 / 255, "0.5/255"), (0.2, "0.2"), (0.3, "0.3"), (0.1, "0.1"), (0.05, "0.05"),
                                       (3.0, "3"), (None, "-")])
 def test_eps_is_written_as_people_write_it(eps, text):
     from bench.spec import format_eps

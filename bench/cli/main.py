@@ -11,12 +11,14 @@ import argparse
 import sys
 
 from bench import __version__
-from bench.cli import (cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_table,
-                       cmd_transfer, cmd_validate)
+from bench.cli import (cmd_demo, cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_table,
+                       cmd_train, cmd_transfer, cmd_validate)
 
-COMMANDS = (cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit, cmd_leaderboard, cmd_table, cmd_transfer)
+COMMANDS = (cmd_demo, cmd_train, cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit,
+            cmd_leaderboard, cmd_table, cmd_transfer)
 
 EPILOG = """examples:
+  bench demo                                   offline: train, evaluate, leaderboard on the digits (minutes)
   bench list                                   the registry (add --robustbench for RobustBench's zoo)
   bench evaluate --model cifar10_resnet18_standard --n-examples 1000
   bench submit my_model.yaml                   validate, evaluate, write result + leaderboard

@@ -29,11 +29,18 @@ def progress_bars(enabled: bool = True):
         yield None
         return
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TimeRemainingColumn(), console=stderr, transient=False)
+                        TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
+                        console=stderr, transient=False)
 
-    def factory(description: str, total: int) -> Callable[[int], None]:
-        task = progress.add_task(description, total=total)
-        return lambda n: progress.advance(task, n)
+    def factory(description: str, total: int) -> Callable[..., None]:
+        task = progress.add_task(description, total=total, status="")
+
+        def advance(n: int, **status: float) -> None:
+            """Move the bar by ``n``; keyword values (loss, ε, ...) are shown beside it."""
+            shown = " ".join(f"{k} {v:.3g}" for k, v in status.items())
+            progress.update(task, advance=n, **({"status": shown} if shown else {}))
+
+        return advance
 
     with progress:
         yield factory

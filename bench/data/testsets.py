@@ -167,4 +167,9 @@ def open_testset(name: str, data_dir: str | Path | None = None, transform: str |
         return _npz(name, root / SHARED_NPZ[name])
     if name in ("cifar10", "cifar100", "mnist"):
         return _torchvision(name, data_dir)
-    raise SpecError(f"Unknown data set {name!r}; known: cifar10, cifar100, mnist, imagenet, npz:PATH.")
+    if name == "digits":
+        from bench.data.digits import digits_split
+
+        x, y = digits_split("test")
+        return ArrayTestSet("digits", x, y, "scikit-learn's bundled digits (test split)")
+    raise SpecError(f"Unknown data set {name!r}; known: cifar10, cifar100, mnist, imagenet, digits, npz:PATH.")

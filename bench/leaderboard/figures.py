@@ -24,7 +24,7 @@ def accuracy_vs_eps_png(result: Result) -> bytes:
         if match:
             curves.setdefault(int(match.group(1)), []).append((float(parse_eps(match.group(2))), value))
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
-    scale = 255 if result.model.dataset != "mnist" else 1
+    scale = 255 if result.model.dataset not in ("mnist", "digits") else 1
     for steps in sorted(curves):
         points = sorted(curves[steps])
         ax.plot([e * scale for e, _ in points], [100 * a for _, a in points], marker="o", label=f"PGD-{steps}")
@@ -60,7 +60,7 @@ def interpretation_maps_png(result: Result, examples) -> bytes:
     axes[1, 0].set_title("clean map", fontsize=7, loc="left")
     eps = float(examples["eps"])
     fig.suptitle(f"{result.model.id} · {result.protocol['name']}\nmaps of the predicted class, clean and under "
-                 f"the top-k attack at ε = {eps * 255:g}/255" if result.model.dataset != "mnist" else
+                 f"the top-k attack at ε = {eps * 255:g}/255" if result.model.dataset not in ("mnist", "digits") else
                  f"{result.model.id} · {result.protocol['name']}\nclean and attacked maps, ε = {eps:g}", fontsize=8)
     fig.tight_layout()
     return _png(fig)
@@ -97,7 +97,7 @@ def figures_for(results: list[Result], results_dir=None) -> dict[str, bytes]:
 
 
 CLASS_NAMES = {"cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
-               "mnist": [str(d) for d in range(10)]}
+               "mnist": [str(d) for d in range(10)], "digits": [str(d) for d in range(10)]}
 
 
 def _pyplot():

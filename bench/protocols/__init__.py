@@ -23,7 +23,8 @@ from bench.zoo.schema import Dataset, ThreatModel
 
 PROTOCOL_DIR = Path(__file__).parent
 DEFAULT_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar100", "Linf"): 8 / 255, ("cifar10", "L2"): 0.5,
-               ("imagenet", "Linf"): 4 / 255, ("mnist", "Linf"): 0.3}
+               ("imagenet", "Linf"): 4 / 255, ("mnist", "Linf"): 0.3,
+               ("digits", "Linf"): 0.2}
 
 
 class Protocol(Strict):

@@ -16,7 +16,7 @@ from bench.zoo.sources import LOADERS_NEEDING_ARCHITECTURE, SourceSpec
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 
-Dataset = Literal["cifar10", "cifar100", "mnist", "imagenet"]
+Dataset = Literal["cifar10", "cifar100", "mnist", "imagenet", "digits"]
 ThreatModel = Literal["Linf", "L2", "corruptions", "none"]
 
 

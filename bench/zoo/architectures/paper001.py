@@ -274,3 +274,24 @@ def load_paper001(arch: str, path: str | os.PathLike, num_classes: int, in_chann
         raise SpecError(f"Architecture {arch!r} is not one of paper 001's CAM nets (smallgap, pool, wresnet).")
     model.load_arrays(load_numpy_pickle(path))
     return model.eval()
+
+
+class DigitsGap(CamNet):
+    """``digits_gap``: a small CAM network for 8×8 digits (our own, for training recipes and the demo).
+
+    Three 3×3 convs (``width``, 2·``width``, 2·``width``; receptive field 7×7), each followed by
+    a ReLU, then the bias-free 1×1 CAM conv; logits are the spatial mean of the 8×8 CAM. Unlike
+    the paper-001 ports it puts a ReLU before the CAM conv, as CAM (Zhou et al.) does.
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 16):
+        super().__init__(2 * width, num_classes)
+        self.conv1 = SamePadConv2d(in_channels, width, 3)
+        self.conv2 = SamePadConv2d(width, 2 * width, 3)
+        self.conv3 = SamePadConv2d(2 * width, 2 * width, 3)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.conv3(F.relu(self.conv2(F.relu(self.conv1(x))))))
+
+
+ARCHITECTURES.register("digits_gap")(DigitsGap)
