@@ -66,8 +66,10 @@ def train(recipe: Recipe, images: np.ndarray, labels: np.ndarray, *, arch: str, 
     x_all = torch.from_numpy(images).float().div_(255.0)
     y_all = torch.from_numpy(np.asarray(labels, dtype=np.int64))
     num_classes = int(y_all.max()) + 1
-    model = BenchModel(build_architecture(arch, num_classes, {"in_channels": images.shape[1], **(arch_params or {})}),
-                       None).to(device)
+    with torch.random.fork_rng(devices=[]):  # the initial weights come from the recipe's seed, not global state
+        torch.manual_seed(recipe.seed)
+        model = BenchModel(build_architecture(arch, num_classes, {"in_channels": images.shape[1], **(arch_params or {})}),
+                           None).to(device)
     if recipe.method in CAM_METHODS and not model.has_cam:
         raise SpecError(f"Recipe {recipe.name!r} ({recipe.method}) needs a network with a CAM head; {arch!r} has none.")
     optimizer = _optimizer(recipe, model.parameters())
