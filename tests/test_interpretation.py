@@ -159,3 +159,21 @@ def test_isa_metric_records_success_discrepancy_and_nds(shared_assets, tmp_path)
     result = run_battery(ZOO.get("cifar_smallgap_normal"), protocol, results_dir=tmp_path, batch_size=6, device="cpu")
     per = result.details["isa"]["per_eps"]["8/255"]
     assert 0 <= result.metrics["isa_success@8/255"] <= 1 and per["n_successful"] == len(per["nds"])
+
+
+def test_first_success_iterate_is_misclassified_and_closer_than_the_last(shared_assets):
+    from bench.metrics.interpretation import Prop1Params, first_success, prop1_batch
+
+    model, x, y = real("cifar_smallgap_normal", 24)
+    with torch.no_grad():
+        keep = model(x).argmax(1) == y
+    x, y = x[keep], y[keep]
+    params = Prop1Params(eps=8 / 255, steps=20, iterate="first_success")
+    first = first_success(model, x, y, params)
+    last = Prop1Params(eps=8 / 255, steps=20)
+    with torch.no_grad():
+        fooled = model(first).argmax(1) != y
+    assert bool(fooled.any())
+    d_first, half_first = prop1_batch(model, x, y, params)
+    d_last, _ = prop1_batch(model, x, y, last)
+    assert bool((d_first >= half_first - 1e-5).all()) and np.median(d_first) < np.median(d_last)

@@ -28,6 +28,9 @@ class Prop1Params(Strict):
     eps: float = Field(gt=0, description="the PGD budget whose successful examples are checked")
     steps: int = Field(default=200, ge=1)
     step_size: float = Field(default=0.01, gt=0)
+    iterate: Literal["last", "first_success"] = Field(
+        default="last", description="the PGD iterate checked: the last, or the first that is misclassified "
+                                    "(an example just across the decision boundary, where the bound is tight)")
 
     _eps = field_validator("eps", mode="before")(parse_eps)
 
@@ -60,12 +63,27 @@ def choose_interpreter(model, name: str) -> str:
     return ("cam" if getattr(model, "has_cam", False) else "gradcam") if name == "auto" else name
 
 
+def first_success(model, x: torch.Tensor, y: torch.Tensor, params: Prop1Params) -> torch.Tensor:
+    """Each image's first PGD iterate that the model misclassifies (its last iterate when none is)."""
+    attack = PGD(model, params.eps, params.steps, params.step_size)
+    found, x_adv = x.clone(), x.clone()
+    done = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    for _ in range(params.steps):
+        x_adv = attack._step(x, x_adv, y)
+        with torch.no_grad():
+            new = (model(x_adv).argmax(1) != y) & ~done
+        found[new], done = x_adv[new], done | new
+    found[~done] = x_adv[~done]
+    return found
+
+
 def prop1_batch(model, x, y, params: Prop1Params) -> tuple[np.ndarray, np.ndarray]:
     """(ℓ1 2-class CAM discrepancy, half clean margin) of each successful PGD example of the batch."""
     with torch.no_grad():
         correct = model(x).argmax(1) == y
     x, y = x[correct], y[correct]
-    x_adv = PGD(model, params.eps, params.steps, params.step_size).perturb(x, y)
+    x_adv = first_success(model, x, y, params) if params.iterate == "first_success" else \
+        PGD(model, params.eps, params.steps, params.step_size).perturb(x, y)
     with torch.no_grad():
         y_adv = model(x_adv).argmax(1)
         hit = y_adv != y
@@ -131,9 +149,7 @@ class Interpretation:
             d = np.concatenate([g[0] for g in gaps])
             half = np.concatenate([g[1] for g in gaps])
             values["prop1_holds"] = float((d >= half - 1e-4 * np.abs(half).clip(min=1)).mean()) if len(d) else float("nan")
-            detail["prop1"] = {"n_successful": int(len(d)), "deciles": list(DECILES),
-                               "discrepancy_deciles": deciles(d), "half_margin_deciles": deciles(half),
-                               "margin_deciles": deciles(2 * half), "min_ratio": float((d / half).min()) if len(d) else None}
+            detail["prop1"] = prop1_detail(d, half)
         if ctx.state_dir is not None and params.examples and shown["clean"]:
             (ctx.state_dir / "artifacts").mkdir(exist_ok=True)
             np.savez_compressed(ctx.state_dir / "artifacts" / "examples.npz", eps=params.eps[main],
@@ -142,6 +158,33 @@ class Interpretation:
 
 
 METRICS.register(Interpretation.name)(Interpretation())
+
+
+class Proposition1:
+    """Proposition 1 alone (paper 001, App. E): ℓ1 2-class CAM discrepancy against half the clean margin."""
+
+    name = "proposition1"
+    label = "Prop. 1 holds"
+    higher_is_better = True
+    percent = True
+    params_schema = Prop1Params
+
+    def run(self, ctx: RunContext, params: Prop1Params) -> MetricOutput:
+        if not getattr(ctx.model, "has_cam", False):
+            return MetricOutput(values={}, detail={"skipped": "the network has no CAM head"})
+        gaps = [prop1_batch(ctx.model, x, y, params) for _, x, y in ctx.batches()]
+        d, half = np.concatenate([g[0] for g in gaps]), np.concatenate([g[1] for g in gaps])
+        holds = float((d >= half - 1e-4 * np.abs(half).clip(min=1)).mean()) if len(d) else float("nan")
+        return MetricOutput(values={"prop1_holds": holds}, detail={"prop1": prop1_detail(d, half)})
+
+
+def prop1_detail(d: np.ndarray, half: np.ndarray) -> dict:
+    return {"n_successful": int(len(d)), "deciles": list(DECILES), "discrepancy_deciles": deciles(d),
+            "half_margin_deciles": deciles(half), "margin_deciles": deciles(2 * half),
+            "min_ratio": float((d / half).min()) if len(d) else None}
+
+
+METRICS.register(Proposition1.name)(Proposition1())
 
 
 class SneakingParams(Strict):

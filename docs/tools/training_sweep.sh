@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The ε-sweep of docs/training.md: smallgap trained by `bench train` on the shared 5000 CIFAR-10
-# training images with PGD-AT, Int and Int2 at three ε (and one standard model), each evaluated
+# training images with PGD-AT, Int and Int2 at a few ε (and one standard model), each evaluated
 # under cifar10-training-study; then the table. Resumable: rerun after an interruption.
-# Usage: BENCH_ASSETS=../shared bash docs/tools/training_sweep.sh [EPOCHS]
+# Usage: BENCH_ASSETS=../shared bash docs/tools/training_sweep.sh [EPOCHS] [EPS…]   (default 30; 4/255 8/255)
 set -euo pipefail
 EPOCHS="${1:-30}"
+shift || true
+[ $# -gt 0 ] && EPS_LIST=("$@") || EPS_LIST=(4/255 8/255)
 RESULTS=docs/results/training-sweep
 run() {  # recipe eps id
   bench train --recipe "$1" --dataset cifar10_5000 --arch smallgap ${2:+--eps "$2"} --epochs "$EPOCHS" \
@@ -12,10 +14,12 @@ run() {  # recipe eps id
   bench evaluate --entry "runs/sweep/$3/entry.yaml" --protocol cifar10-training-study --results "$RESULTS" --no-progress
 }
 run standard "" sweep_standard
-for eps in 2/255 4/255 8/255; do
+MODELS=(sweep_standard)
+for eps in "${EPS_LIST[@]}"; do
   tag="${eps%/255}"
-  for recipe in pgd-at int int2; do run "$recipe" "$eps" "sweep_${recipe//-/_}_eps${tag}"; done
+  for recipe in pgd-at int int2; do
+    run "$recipe" "$eps" "sweep_${recipe//-/_}_eps${tag}"
+    MODELS+=("sweep_${recipe//-/_}_eps${tag}")
+  done
 done
-bench table --protocols cifar10-training-study --results "$RESULTS" --out docs/results/training-sweep.md \
-  --models sweep_standard sweep_pgd_at_eps2 sweep_int_eps2 sweep_int2_eps2 sweep_pgd_at_eps4 sweep_int_eps4 \
-  sweep_int2_eps4 sweep_pgd_at_eps8 sweep_int_eps8 sweep_int2_eps8
+bench table --protocols cifar10-training-study --results "$RESULTS" --out docs/results/training-sweep.md --models "${MODELS[@]}"
