@@ -21,7 +21,7 @@ def test_help_is_instant_and_imports_no_torch():
 
 
 def test_every_subcommand_has_help(capsys):
-    for command in ("list", "show", "protocols", "validate", "evaluate", "submit", "leaderboard", "table", "transfer"):
+    for command in ("list", "show", "protocols", "validate", "evaluate", "submit", "leaderboard", "table", "transfer", "train", "demo"):
         with pytest.raises(SystemExit) as exit_info:
             main([command, "--help"])
         assert exit_info.value.code == 0

@@ -23,6 +23,13 @@ def tiny_model(seed: int = 0) -> BenchModel:
     return BenchModel(build_architecture("digits_gap", 10, {"in_channels": 1, "width": 4}), None)
 
 
+def test_the_cli_offers_every_training_set():
+    from bench.cli.cmd_train import TRAINING_SETS as offered
+    from bench.data.training import TRAINING_SETS
+
+    assert offered == TRAINING_SETS
+
+
 def test_every_shipped_recipe_validates():
     assert {"standard", "pgd-at", "trades", "cutout-pgd-at", "int", "int-adv", "int2", "int2-adv", "int-one"} <= set(recipe_files())
     for name in recipe_files():

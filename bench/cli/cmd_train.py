@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 
-def add_parser(sub) -> None:
-    from bench.data.training import TRAINING_SETS
+TRAINING_SETS = ("digits", "cifar10_5000", "cifar10", "mnist")  # bench.data.training's; no torch import for --help
 
+
+def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model with a recipe (standard, PGD-AT, TRADES, Int, Int2, ...)",
                        description="Train an architecture on a training set with a recipe (bench/training/recipes/"
                                    "*.yaml or a YAML path). Writes <out>/model.pt (a state dict), train_log.jsonl, "
