@@ -44,6 +44,7 @@ def test_gradcam_on_a_cam_network_is_the_positive_part_of_cam(shared_assets):
     """On smallgap the last conv *is* the CAM head, so ∂f_c/∂A_k = 1/u for k = c and 0 otherwise."""
     model, x, y = real("cifar_smallgap_normal", 6)
     assert torch.allclose(interpret("gradcam", model, x, y), torch.relu(interpret("cam", model, x, y)), atol=1e-6)
+    assert torch.allclose(interpret("gradcam_signed", model, x, y), interpret("cam", model, x, y), atol=1e-6)
     plus = interpret("gradcam_pp", model, x, y)
     assert plus.shape == (6, 1, 8, 8) and bool((plus >= 0).all()) and float(plus.sum()) > 0
 
@@ -110,7 +111,7 @@ def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp
     protocol = get_protocol("cifar10-interpretation-paper001").resolve("cifar10", n_examples=4)
     fast = dict(protocol.metrics["interpretation"], steps=5, prop1={"eps": "8/255", "steps": 5})
     protocol = protocol.model_copy(update={"metrics": {"interpretation": fast}})
-    for model_id, interpreter in (("cifar_smallgap_adv", "cam"), ("cifar_cnn_a_adv", "gradcam")):
+    for model_id, interpreter in (("cifar_smallgap_adv", "cam"), ("cifar_cnn_a_adv", "gradcam_signed")):
         result = run_battery(ZOO.get(model_id), protocol, results_dir=tmp_path, batch_size=4, device="cpu")
         assert result.details["interpretation"]["interpreter"] == interpreter
         assert board_columns(result) == {"Interp. robustness (τ) @8/255": "aai_tau@8/255"}

@@ -66,6 +66,16 @@ def gradcam(model, x, classes):
     return torch.relu((weights * activations[:, None]).sum(dim=2))
 
 
+@INTERPRETERS.register("gradcam_signed")
+def gradcam_signed(model, x, classes):
+    """GradCAM without the final ReLU: Σ_k w_k A_k, signed like CAM (and equal to CAM's shape on a CAM head).
+
+    Rank correlations need it: a ReLU'd map is often all zero, and τ of a constant map is undefined.
+    """
+    activations, grads = _activations_and_grads(model, x, classes)
+    return (grads.mean(dim=(3, 4), keepdim=True) * activations[:, None]).sum(dim=2)
+
+
 @INTERPRETERS.register("gradcam_pp")
 def gradcam_pp(model, x, classes):
     """GradCAM++ (Chattopadhay et al., eq. 19 with the exponential-score closed form).

@@ -36,8 +36,8 @@ class Prop1Params(Strict):
 
 
 class InterpretationParams(Strict):
-    interpreter: Literal["auto", "cam", "gradcam", "gradcam_pp"] = Field(
-        default="auto", description="auto: CAM when the network has a CAM head, else GradCAM")
+    interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = Field(
+        default="auto", description="auto: CAM when the network has a CAM head, else signed GradCAM")
     eps: tuple[float, ...] = Field(min_length=1, description="AAI budgets (L∞)")
     main_eps: float | None = Field(default=None, description="the board's τ column; None: the largest ε")
     steps: int = Field(default=200, ge=1, description="the paper: 200")
@@ -60,7 +60,7 @@ def tau_value(eps: float) -> str:
 
 
 def choose_interpreter(model, name: str) -> str:
-    return ("cam" if getattr(model, "has_cam", False) else "gradcam") if name == "auto" else name
+    return ("cam" if getattr(model, "has_cam", False) else "gradcam_signed") if name == "auto" else name
 
 
 def first_success(model, x: torch.Tensor, y: torch.Tensor, params: Prop1Params) -> torch.Tensor:
@@ -142,9 +142,12 @@ class Interpretation:
                     shown[key].append(value.detach().cpu().numpy())
             if params.prop1 is not None and getattr(ctx.model, "has_cam", False):
                 gaps.append(prop1_batch(ctx.model, x, y, params.prop1))
-        values = {tau_value(eps): float(np.concatenate(t).mean()) for eps, t in taus.items()}
-        detail = {"interpreter": interpreter, "per_image_tau": {tau_value(e): np.round(np.concatenate(t), 5).tolist()
-                                                                for e, t in taus.items()}}
+        # τ is undefined for a constant map (e.g. all zero); such images are counted, not averaged
+        values = {tau_value(eps): float(np.nanmean(np.concatenate(t))) for eps, t in taus.items()}
+        detail = {"interpreter": interpreter,
+                  "undefined_tau": {tau_value(e): int(np.isnan(np.concatenate(t)).sum()) for e, t in taus.items()},
+                  "per_image_tau": {tau_value(e): [None if v != v else round(float(v), 5) for v in np.concatenate(t)]
+                                    for e, t in taus.items()}}
         if params.prop1 is not None and gaps:
             d = np.concatenate([g[0] for g in gaps])
             half = np.concatenate([g[1] for g in gaps])
@@ -188,7 +191,7 @@ METRICS.register(Proposition1.name)(Proposition1())
 
 
 class SneakingParams(Strict):
-    interpreter: Literal["auto", "cam", "gradcam", "gradcam_pp"] = "auto"
+    interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = "auto"
     eps: tuple[float, ...] = Field(min_length=1, description="ISA budgets (L∞)")
     classes: Literal["one", "two", "all"] = Field(default="two", description="the classes of eq. (3): {y}, {y, t}, all")
     p: Literal[1, 2] = 1
