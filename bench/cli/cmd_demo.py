@@ -46,6 +46,26 @@ def _verdict(results) -> str:
             + ("grows with ε at every step." if rises else "does not grow monotonically with ε here."))
 
 
+def _summary(results, protocol_name: str):
+    """The board's columns, compact enough for an 80-column terminal."""
+    from rich.table import Table
+
+    from bench.leaderboard.render import board_columns, format_value
+
+    table = Table(title=f"bench demo · {protocol_name}", title_justify="left")
+    columns = board_columns(results[0]) | board_columns(results[-1])
+    wanted = [label for label in columns if not label.startswith("Occ-") or label == "Occ-B (%)"]
+    table.add_column("train ε")
+    for label in wanted:
+        table.add_column(label.replace(" (%)", " %").replace("PGD @ train ε", "PGD@ε"), justify="right")
+    for r in results:
+        cols = board_columns(r)
+        cells = [format_value(cols[label], r.produced_by[cols[label]], r.metrics[cols[label]])
+                 if cols.get(label) in r.metrics else "-" for label in wanted]
+        table.add_row(f"{r.model.training.eps or 0:g}", *cells)
+    return table
+
+
 def run(args: argparse.Namespace) -> int:
     from bench.battery import resolve_device, run_battery
     from bench.cli.cmd_leaderboard import write_leaderboards
@@ -74,10 +94,7 @@ def run(args: argparse.Namespace) -> int:
             results.append(run_battery(read_entry(trained.entry_path), protocol, results_dir=args.out / "results",
                                        device=args.device, progress=progress, command=["demo", model_id]))
     written = write_leaderboards(args.out / "results", args.out / "leaderboards")
-    board = args.out / "leaderboards" / f"{dataset}-Linf.md"
-    from rich.markdown import Markdown
-
-    stdout.print(Markdown(board.read_text(encoding="utf-8").split("### ", 1)[1]))
+    stdout.print(_summary(results, protocol.name))
     stdout.print(_verdict(results))
     stdout.print(f"Wrote {len(written)} pages under {args.out / 'leaderboards'}; models and entries under "
                  f"{args.out / 'models'}.")
