@@ -24,6 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--arch-param", action="append", default=[], metavar="K=V", help="architecture parameter, e.g. width=32")
     p.add_argument("--eps", metavar="E", help="override the recipe's final ε (e.g. 8/255 or 0.2)")
     p.add_argument("--epochs", type=int, metavar="N", help="override the recipe's number of epochs")
+    p.add_argument("--warmup-steps", type=int, metavar="S", help="override the recipe's clean warm-up (optimiser steps)")
     p.add_argument("--id", metavar="ID", help="model id for entry.yaml (default <dataset>_<arch>_<recipe>[_eps<E>])")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default runs/<id>)")
     p.add_argument("--device", default="auto", metavar="D")
@@ -46,7 +47,7 @@ def _arch_params(pairs: list[str]) -> dict:
     return params
 
 
-def resolved_recipe(name: str, eps: str | None, epochs: int | None):
+def resolved_recipe(name: str, eps: str | None, epochs: int | None, warmup_steps: int | None = None):
     """The recipe with the command line's overrides (validated like the file itself)."""
     from bench.spec import parse_eps
     from bench.training import Recipe, get_recipe
@@ -54,6 +55,8 @@ def resolved_recipe(name: str, eps: str | None, epochs: int | None):
     recipe = get_recipe(name)
     update = {k: v for k, v in {"eps": parse_eps(eps) if eps is not None else None, "epochs": epochs}.items()
               if v is not None}
+    if warmup_steps is not None:
+        update["eps_schedule"] = recipe.eps_schedule.model_dump() | {"warmup_steps": warmup_steps}
     return Recipe.model_validate(recipe.model_dump() | update) if update else recipe
 
 
@@ -75,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None and args.epochs <= 0:
         raise BenchError("--epochs must be positive.")
     ARCHITECTURES.get(args.arch)
-    recipe = resolved_recipe(args.recipe, args.eps, args.epochs)
+    if args.warmup_steps is not None and args.warmup_steps < 0:
+        raise BenchError("--warmup-steps must be 0 or more.")
+    recipe = resolved_recipe(args.recipe, args.eps, args.epochs, args.warmup_steps)
     model_id = args.id or default_id(args.dataset, args.arch, recipe, args.eps is not None)
     out = args.out or Path("runs") / model_id
     images, labels = training_set(args.dataset, args.data_dir)

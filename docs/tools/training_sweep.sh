@@ -7,19 +7,21 @@ set -euo pipefail
 EPOCHS="${1:-30}"
 shift || true
 [ $# -gt 0 ] && EPS_LIST=("$@") || EPS_LIST=(4/255 8/255)
-RESULTS=docs/results/training-sweep
+WARMUP="${WARMUP:-}"             # optional: override the recipes' clean warm-up (optimiser steps)
+RESULTS="${RESULTS:-docs/results/training-sweep}"
+TAG="${TAG:-sweep}"
 run() {  # recipe eps id
   bench train --recipe "$1" --dataset cifar10_5000 --arch smallgap ${2:+--eps "$2"} --epochs "$EPOCHS" \
-    --id "$3" --out "runs/sweep/$3" --no-progress
-  bench evaluate --entry "runs/sweep/$3/entry.yaml" --protocol cifar10-training-study --results "$RESULTS" --no-progress
+    ${WARMUP:+--warmup-steps "$WARMUP"} --id "$3" --out "runs/$TAG/$3" --no-progress
+  bench evaluate --entry "runs/$TAG/$3/entry.yaml" --protocol cifar10-training-study --results "$RESULTS" --no-progress
 }
-run standard "" sweep_standard
-MODELS=(sweep_standard)
+run standard "" "${TAG}_standard"
+MODELS=("${TAG}_standard")
 for eps in "${EPS_LIST[@]}"; do
   tag="${eps%/255}"
   for recipe in pgd-at int int2; do
-    run "$recipe" "$eps" "sweep_${recipe//-/_}_eps${tag}"
-    MODELS+=("sweep_${recipe//-/_}_eps${tag}")
+    run "$recipe" "$eps" "${TAG}_${recipe//-/_}_eps${tag}"
+    MODELS+=("${TAG}_${recipe//-/_}_eps${tag}")
   done
 done
-bench table --protocols cifar10-training-study --results "$RESULTS" --out docs/results/training-sweep.md --models "${MODELS[@]}"
+bench table --protocols cifar10-training-study --results "$RESULTS" --out "$RESULTS.md" --models "${MODELS[@]}"
