@@ -139,3 +139,21 @@ def test_real_robust_model_is_not_flagged_under_quick(shared_assets, tmp_path):
     result = run_battery(entry, protocol, results_dir=tmp_path, batch_size=8, device="cpu")
     assert result.flags == []
     assert result.metrics["autoattack_acc@8/255"] <= result.metrics["pgd10_acc@8/255"] <= result.metrics["clean_accuracy"]
+
+
+def test_step_size_accepts_a_fraction():
+    assert PGDGridParams(eps=("8/255",), steps=(10,), step_size="2/255").step_size == pytest.approx(2 / 255)
+
+
+@pytest.mark.parametrize("name,threat,eps", [
+    ("cifar10-autoattack", "Linf", 8 / 255), ("cifar10-autoattack-l2", "L2", 0.5),
+    ("mnist-autoattack", "Linf", 0.3), ("imagenet-autoattack", "Linf", 4 / 255)])
+def test_autoattack_protocols_use_robustbench_budgets_and_rank_by_autoattack(name, threat, eps):
+    from bench.metrics.autoattack import autoattack_value
+
+    protocol = get_protocol(name)
+    assert protocol.threat_model == threat and protocol.eps == pytest.approx(eps)
+    assert protocol.rank_by == autoattack_value(protocol.eps)
+    assert protocol.metrics["autoattack"]["version"] == "standard"
+    grid = PGDGridParams.model_validate(protocol.metrics["pgd_grid"])
+    assert grid.eps == pytest.approx((eps,)) and max(grid.steps) >= 50  # PGD beside AutoAttack: the cross-check

@@ -31,6 +31,8 @@ class PGDGridParams(Strict):
     def _fractions(cls, value):
         return tuple(parse_eps(v) for v in value) if isinstance(value, (list, tuple)) else value
 
+    _step = field_validator("step_size", mode="before")(parse_eps)
+
     @field_validator("steps")
     @classmethod
     def _positive(cls, value):
