@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from bench.interpretation import (discrepancy, interpret, kendall_tau, normalized_discrepancy,
                                   target_free_discrepancy)
@@ -160,6 +161,59 @@ def test_isa_metric_records_success_discrepancy_and_nds(shared_assets, tmp_path)
     result = run_battery(ZOO.get("cifar_smallgap_normal"), protocol, results_dir=tmp_path, batch_size=6, device="cpu")
     per = result.details["isa"]["per_eps"]["8/255"]
     assert 0 <= result.metrics["isa_success@8/255"] <= 1 and per["n_successful"] == len(per["nds"])
+
+
+def test_minimal_eps_matches_the_closed_form_of_a_linear_model():
+    """For f(x) = Wx with two classes, the smallest L∞ flip is margin / ‖w_y − w_o‖₁; one signed step finds it."""
+    from bench.attacks import minimal_eps
+
+    torch.manual_seed(0)
+    linear = nn.Sequential(nn.Flatten(), nn.Linear(12, 2, bias=False))
+    x = 0.5 + 0.01 * torch.randn(8, 3, 2, 2)
+    with torch.no_grad():
+        logits = linear(x)
+        y = logits.argmax(1)
+        w = linear[1].weight
+        exact = (logits.gather(1, y[:, None])[:, 0] - logits.gather(1, 1 - y[:, None])[:, 0]) / (w[0] - w[1]).abs().sum()
+    found = minimal_eps(linear, x, y, eps_max=0.4, steps=1, step_size=1.0, search_steps=12)
+    assert bool((exact < 0.4).all())
+    assert bool((found >= exact - 1e-6).all()) and bool((found <= exact + 0.4 / 2 ** 12 + 1e-6).all())
+    unreachable = minimal_eps(linear, x, y, eps_max=float(exact.min()) / 2, steps=1, step_size=1.0)
+    assert bool(torch.isnan(unreachable).all())
+
+
+def test_nsl_is_the_relative_nds_change_over_the_relative_budget_change():
+    from bench.metrics.interpretation import NSLParams, summarize_slopes
+
+    params = NSLParams(eps_max="16/255", measures=("l1-two",), ratio=1.6)
+    part = {"eps_star": np.array([0.01, np.nan, 0.02]),
+            "l1-two:low_ok": np.array([True, False, True]), "l1-two:high_ok": np.array([True, False, False]),
+            "l1-two:low_nds": np.array([2.0, np.nan, 1.0]), "l1-two:high_nds": np.array([2.3, np.nan, 5.0])}
+    values, detail = summarize_slopes([part], params)
+    assert values["isa_nsl[l1-two]"] == pytest.approx((0.3 / 2.0) / 0.6)  # only image 0 succeeded at both budgets
+    assert values["isa_nds@eps*[l1-two]"] == pytest.approx(2.0)
+    assert values["pgd_fooled@eps_max"] == pytest.approx(2 / 3) and values["eps_star_mean"] == pytest.approx(0.015)
+    assert detail["per_measure"]["l1-two"]["n_both_successful"] == 1 and detail["eps_star"][1] is None
+    with pytest.raises(ValueError, match="unknown measure"):
+        NSLParams(eps_max=0.1, measures=("l3-two",))
+
+
+def test_isa_metric_measures_nsl_per_measure(shared_assets, tmp_path):
+    from bench.battery import run_battery
+    from bench.protocols import Protocol
+
+    protocol = Protocol.model_validate({
+        "name": "tiny-nsl", "version": 1, "description": "test", "dataset": "cifar10", "selection": {"n": 6},
+        "metrics": {"isa": {"steps": 5, "bisection_steps": 1, "nsl": {
+            "eps_max": "16/255", "measures": ["l1-two", "l2-one"], "search_steps": 3, "pgd_steps": 5}}}}).resolve("cifar10")
+    result = run_battery(ZOO.get("cifar_smallgap_normal"), protocol, results_dir=tmp_path, batch_size=6, device="cpu")
+    detail = result.details["isa"]["nsl"]
+    assert 0 < result.metrics["pgd_fooled@eps_max"] <= 1
+    for measure in ("l1-two", "l2-one"):
+        per = detail["per_measure"][measure]
+        assert per["n_both_successful"] == len(per["nds_low"]) > 0
+        assert result.metrics[f"isa_nsl[{measure}]"] >= 0
+    assert not any(name.startswith("isa_success@") for name in result.metrics)  # no fixed budgets asked for
 
 
 def test_first_success_iterate_is_misclassified_and_closer_than_the_last(shared_assets):

@@ -70,3 +70,31 @@ class PGD:
 
 def _l2(t: torch.Tensor) -> torch.Tensor:
     return t.flatten(1).norm(dim=1).view(-1, *([1] * (t.dim() - 1)))
+
+
+def minimal_eps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps_max: float, steps: int, *,
+                step_size: float | None = None, step_size_rel: float = 0.25, search_steps: int = 8,
+                bounds: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:
+    """Per image, the smallest L∞ budget at which PGD misclassifies it (paper 001, App. B: ε*), by bisection.
+
+    All images are searched at once, each PGD run with its own budget. The result is the upper end
+    of the final interval (a budget at which the attack did succeed), within ``eps_max / 2**search_steps``;
+    NaN where PGD does not succeed even at ``eps_max``. The step is ``step_size`` when given, else
+    ``step_size_rel`` × the image's budget.
+    """
+    shape = (-1,) + (1,) * (x.dim() - 1)
+
+    def fooled(eps: torch.Tensor) -> torch.Tensor:
+        step = step_size if step_size is not None else step_size_rel * eps.view(shape)
+        x_adv = PGD(model, eps.view(shape), steps, step, bounds=bounds).perturb(x, y)
+        with torch.no_grad():
+            return model(x_adv).argmax(1) != y
+
+    high = torch.full((len(x),), float(eps_max), dtype=x.dtype, device=x.device)
+    low = torch.zeros_like(high)
+    reachable = fooled(high)
+    for _ in range(search_steps):
+        mid = (low + high) / 2
+        hit = fooled(mid)
+        high, low = torch.where(hit, mid, high), torch.where(hit, low, mid)
+    return torch.where(reachable, high, torch.full_like(high, float("nan")))

@@ -66,6 +66,7 @@ def evaluate_entry(entry, zoo, args: argparse.Namespace):
 
 
 def print_summary(result) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from bench.cli.output import stdout
@@ -75,7 +76,7 @@ def print_summary(result) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in result.metrics.items():
-        table.add_row(column_label(k, result.produced_by[k]), format_value(k, result.produced_by[k], v))
+        table.add_row(escape(column_label(k, result.produced_by[k])), format_value(k, result.produced_by[k], v))
     stdout.print(table)
     stdout.print(f"{len(result.provenance.sample_ids)} images on {result.provenance.device} in "
                  f"{result.provenance.duration_s:.1f} s", style="dim")
