@@ -96,6 +96,35 @@ def test_aai_keeps_the_label_stays_in_the_ball_and_lowers_tau(shared_assets):
     assert float(tau.mean()) < 0.9 and bool((tau <= 1).all())
 
 
+def test_last_iterate_option_leaves_out_images_whose_label_changed(shared_assets, tmp_path):
+    """iterate: last scores the final AAI iterate and averages τ only over images that kept their label."""
+    from bench.battery import run_battery
+    from bench.protocols import Protocol
+
+    def run(iterate):
+        protocol = Protocol.model_validate({
+            "name": f"tiny-aai-{iterate}", "version": 1, "description": "test", "dataset": "cifar10",
+            "selection": {"n": 12}, "metrics": {"interpretation": {
+                "eps": ["16/255"], "steps": 15, "step_size": 0.01, "iterate": iterate, "examples": 0}}}).resolve("cifar10")
+        return run_battery(ZOO.get("cifar_smallgap_normal"), protocol, results_dir=tmp_path, batch_size=12, device="cpu")
+
+    best, last = run("best"), run("last")
+    assert best.details["interpretation"]["label_changed"]["aai_tau@16/255"] == 0
+    changed = last.details["interpretation"]["label_changed"]["aai_tau@16/255"]
+    assert 0 < changed < 12  # a weak standard net: the hinge does not hold at 16/255
+    per_image = np.array([np.nan if t is None else t for t in last.details["interpretation"]["per_image_tau"]["aai_tau@16/255"]])
+    from bench.attacks.aai import TopKInterpretationAttack
+
+    model, x, _ = real("cifar_smallgap_normal", 12)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    x_adv = TopKInterpretationAttack(model, 16 / 255, 15, 0.01, iterate="last").perturb(x, y)
+    with torch.no_grad():
+        kept = (model(x_adv).argmax(1) == y).numpy()
+    assert int((~kept).sum()) == changed
+    assert last.metrics["aai_tau@16/255"] == pytest.approx(float(np.nanmean(per_image[kept])), abs=1e-5)
+
+
 def test_proposition_1_holds_on_successful_pgd_examples(shared_assets):
     from bench.metrics.interpretation import Prop1Params, prop1_batch
 

@@ -45,6 +45,9 @@ class InterpretationParams(Strict):
     step_size: float = Field(default=0.01, gt=0, description="the paper: 0.01 whatever ε")
     k: int = Field(default=8, ge=1, description="top-k map positions pushed down (the paper: 8)")
     hinge_weight: float = Field(default=1.0, gt=0, description="λ of eq. (15)")
+    iterate: Literal["best", "last"] = Field(
+        default="best", description="best: the label-keeping iterate with the least top-k mass (every image counts); "
+                                    "last: the final iterate, images whose prediction changed left out of τ")
     prop1: Prop1Params | None = Field(default=None, description="check Proposition 1 (networks with a CAM head)")
     examples: int = Field(default=4, ge=0, description="images whose clean and attacked maps the model page shows")
 
@@ -118,6 +121,7 @@ class Interpretation:
     def run(self, ctx: RunContext, params: InterpretationParams) -> MetricOutput:
         interpreter = choose_interpreter(ctx.model, params.interpreter)
         taus: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
+        changed: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         gaps: list[tuple[np.ndarray, np.ndarray]] = []
         main = params.eps.index(params.main_eps) if params.main_eps in params.eps else params.eps.index(max(params.eps))
         shown: dict[str, list[np.ndarray]] = {"clean": [], "map_clean": [], "map_attacked": [], "attacked": [], "tau": []}
@@ -128,13 +132,16 @@ class Interpretation:
             # every ε at once: one attack on len(eps) copies of the batch, each with its own budget
             budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
             attack = TopKInterpretationAttack(ctx.model, budgets, params.steps, params.step_size,
-                                              interpreter=interpreter, k=params.k, hinge_weight=params.hinge_weight)
+                                              interpreter=interpreter, k=params.k, hinge_weight=params.hinge_weight,
+                                              iterate=params.iterate)
             x_adv = attack.perturb(x.repeat(len(params.eps), 1, 1, 1), predicted.repeat(len(params.eps)))
             with torch.no_grad():
                 attacked = interpret(interpreter, ctx.model, x_adv, predicted.repeat(len(params.eps)))[:, 0]
                 tau = kendall_tau(clean.repeat(len(params.eps), 1, 1), attacked).cpu().numpy()
+                flipped = (ctx.model(x_adv).argmax(1) != predicted.repeat(len(params.eps))).cpu().numpy()
             for i, eps in enumerate(params.eps):
                 taus[eps].append(tau[i * len(x):(i + 1) * len(x)])
+                changed[eps].append(flipped[i * len(x):(i + 1) * len(x)])
             room = params.examples - sum(len(a) for a in shown["clean"])
             if room > 0:
                 part = slice(main * len(x), main * len(x) + min(room, len(x)))
@@ -143,9 +150,12 @@ class Interpretation:
                     shown[key].append(value.detach().cpu().numpy())
             if params.prop1 is not None and getattr(ctx.model, "has_cam", False):
                 gaps.append(prop1_batch(ctx.model, x, y, params.prop1))
-        # τ is undefined for a constant map (e.g. all zero); such images are counted, not averaged
-        values = {tau_value(eps): float(np.nanmean(np.concatenate(t))) for eps, t in taus.items()}
-        detail = {"interpreter": interpreter,
+        # τ is undefined for a constant map (e.g. all zero); such images are counted, not averaged.
+        # An image whose prediction the attack changed (possible only with iterate: last) is left out too.
+        kept = {eps: np.where(np.concatenate(changed[eps]), np.nan, np.concatenate(t)) for eps, t in taus.items()}
+        values = {tau_value(eps): _nanmean(t) for eps, t in kept.items()}
+        detail = {"interpreter": interpreter, "iterate": params.iterate,
+                  "label_changed": {tau_value(e): int(np.concatenate(c).sum()) for e, c in changed.items()},
                   "undefined_tau": {tau_value(e): int(np.isnan(np.concatenate(t)).sum()) for e, t in taus.items()},
                   "per_image_tau": {tau_value(e): [None if v != v else round(float(v), 5) for v in np.concatenate(t)]
                                     for e, t in taus.items()}}
@@ -325,6 +335,10 @@ class InterpretabilitySneaking:
                     ok[reach.cpu().numpy()], nds[reach.cpu().numpy()] = sub_ok, sub_nds
                 out[f"{measure}:{tag}_ok"], out[f"{measure}:{tag}_nds"] = ok, nds
         return out
+
+
+def _nanmean(values: np.ndarray) -> float:
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
 def _mean(values: np.ndarray) -> float:
