@@ -90,3 +90,18 @@ def test_missing_assets_say_what_to_place_where(tmp_path, capsys, monkeypatch):
 def test_bad_numbers_are_user_errors(capsys):
     assert main(["evaluate", "--model", "cifar_cnn_a_adv", "--n-examples", "0"]) == 2
     assert "--n-examples must be a positive" in capsys.readouterr().err
+
+
+def test_evaluate_keeps_the_protocols_selection_seed_unless_told(shared_assets, tmp_path, capsys):
+    import numpy as np
+
+    protocol = tmp_path / "random.yaml"
+    protocol.write_text("name: random-check\nversion: 1\ndescription: seed check\ndataset: cifar10\nthreat_model: Linf\n"
+                        "selection: {strategy: random, n: 5, seed: 3}\nmetrics: {clean_accuracy: {}}\n")
+    base = ["evaluate", "--model", "cifar_captum_net", "--protocol", str(protocol), "--json", "--device", "cpu"]
+    assert main([*base, "--results", str(tmp_path / "a")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["provenance"]["seed"] == 3
+    assert result["provenance"]["sample_ids"] == [str(i) for i in np.random.default_rng(3).permutation(1000)[:5]]  # the shared 1000
+    assert main([*base, "--seed", "4", "--results", str(tmp_path / "b")]) == 0
+    assert json.loads(capsys.readouterr().out)["provenance"]["seed"] == 4

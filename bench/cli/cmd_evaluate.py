@@ -14,7 +14,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-examples", type=int, metavar="N", help="override the protocol's number of images")
     p.add_argument("--batch-size", type=int, default=100, metavar="B", help="images per forward pass (default 100)")
     p.add_argument("--device", default="auto", metavar="D", help="cpu, cuda, cuda:1, ... (default: CUDA if present)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed for selection and attacks (default 0)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="seed for selection and attacks (default: the protocol's selection seed, 0 unless it sets one)")
     p.add_argument("--json", action="store_true", help="print the result object as JSON on stdout")
     p.add_argument("--results", type=Path, metavar="DIR", help="result files folder (default leaderboards/results)")
     p.add_argument("--data-dir", type=Path, metavar="DIR", help="torchvision / ImageNet data folder "
@@ -56,7 +57,7 @@ def evaluate_entry(entry, zoo, args: argparse.Namespace):
     protocol = protocol.resolve(entry.dataset, n_examples=args.n_examples, seed=args.seed)
     with progress_bars(enabled=not (args.no_progress or args.json)) as progress:
         result = run_battery(entry, protocol, results_dir=args.results or DEFAULT_RESULTS_DIR,
-                             batch_size=args.batch_size, device=args.device, seed=args.seed, zoo=zoo,
+                             batch_size=args.batch_size, device=args.device, seed=protocol.selection.seed, zoo=zoo,
                              data_dir=args.data_dir, progress=progress, command=sys.argv[1:])
     if args.json:
         print_json(result.model_dump(mode="json"))
