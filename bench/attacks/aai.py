@@ -6,7 +6,11 @@ was largest:
     minimize  λ·max{max_{j≠y} f_j(x') − f_y(x'), 0} + Σ_{i ∈ top-k(I(x, y))} I(x', y)_i
     subject to ‖x' − x‖_∞ ≤ ε, x' ∈ [0, 1]
 
-by signed-gradient steps (200 steps of 0.01 in the paper). With ``iterate="best"`` (bench's
+by signed-gradient steps (200 steps of 0.01 in the paper). Eq. (15) allows any 1-class
+discrepancy D_1 as the interpretation term; ``objective="l1"`` maximises the ℓ1 1-class
+discrepancy of eq. (4), ‖I(x', y) − I(x, y)‖_1, instead of lowering the top-k mass; its
+gradient vanishes at x' = x, so that attack starts from a uniform random point of the ε-ball
+(torch's global generator, which the battery seeds). With ``iterate="best"`` (bench's
 default) the returned image is the iterate with the smallest top-k mass among those that keep the
 label (the clean image if none does), so a success is never lost to a later step that flips the
 prediction. ``iterate="last"`` returns the final iterate, whatever its label, as a plain PGD
@@ -26,10 +30,10 @@ from bench.interpretation.interpreters import interpret
 class TopKInterpretationAttack:
     def __init__(self, model: nn.Module, eps: float, steps: int, step_size: float, *, interpreter: str = "cam",
                  k: int = 8, hinge_weight: float = 1.0, bounds: tuple[float, float] = (0.0, 1.0),
-                 iterate: Literal["best", "last"] = "best"):
+                 iterate: Literal["best", "last"] = "best", objective: Literal["topk", "l1"] = "topk"):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
         self.interpreter, self.k, self.hinge_weight, self.bounds = interpreter, k, hinge_weight, bounds
-        self.iterate = iterate
+        self.iterate, self.objective = iterate, objective
 
     def _logits_and_map(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits and the map of ``y``; a CAM network gives both from one pass (logits = CAM mean)."""
@@ -43,13 +47,18 @@ class TopKInterpretationAttack:
         """``y``: the labels to keep (the clean predictions). ``eps`` may be one number or one per image."""
         eps = torch.as_tensor(self.eps, dtype=x.dtype, device=x.device).expand(len(x)).view(-1, *([1] * (x.dim() - 1)))
         with torch.no_grad():
-            top = self._logits_and_map(x, y)[1].flatten(1).topk(self.k, dim=1).indices
+            clean = self._logits_and_map(x, y)[1].flatten(1)
+            top = clean.topk(self.k, dim=1).indices
         best, best_mass = x.clone(), torch.full((len(x),), float("inf"), device=x.device)
         x_adv = x.clone()
+        if self.objective == "l1":  # |·| has a zero gradient at the clean point: start inside the ball
+            x_adv = (x + eps * (2 * torch.rand_like(x) - 1)).clamp(*self.bounds)
         for _ in range(self.steps + 1):
             x_adv = x_adv.detach().requires_grad_(True)
             logits, maps = self._logits_and_map(x_adv, y)
-            mass = maps.flatten(1).gather(1, top).sum(1)
+            # the interpretation term to minimise: top-k mass, or minus the ℓ1 distance to the clean map
+            mass = maps.flatten(1).gather(1, top).sum(1) if self.objective == "topk" else \
+                -(maps.flatten(1) - clean).abs().sum(1)
             others = logits.scatter(1, y[:, None], float("-inf")).amax(1)
             hinge = (others - logits.gather(1, y[:, None])[:, 0]).clamp(min=0)
             with torch.no_grad():

@@ -48,6 +48,9 @@ class InterpretationParams(Strict):
     iterate: Literal["best", "last"] = Field(
         default="best", description="best: the label-keeping iterate with the least top-k mass (every image counts); "
                                     "last: the final iterate, images whose prediction changed left out of τ")
+    objective: Literal["topk", "l1"] = Field(
+        default="topk", description="the interpretation term of eq. (15): topk, the mass of the clean map's k largest "
+                                    "positions (the paper's experiments); l1, the 1-class ℓ1 discrepancy of eq. (4)")
     prop1: Prop1Params | None = Field(default=None, description="check Proposition 1 (networks with a CAM head)")
     examples: int = Field(default=4, ge=0, description="images whose clean and attacked maps the model page shows")
 
@@ -133,7 +136,7 @@ class Interpretation:
             budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
             attack = TopKInterpretationAttack(ctx.model, budgets, params.steps, params.step_size,
                                               interpreter=interpreter, k=params.k, hinge_weight=params.hinge_weight,
-                                              iterate=params.iterate)
+                                              iterate=params.iterate, objective=params.objective)
             x_adv = attack.perturb(x.repeat(len(params.eps), 1, 1, 1), predicted.repeat(len(params.eps)))
             with torch.no_grad():
                 attacked = interpret(interpreter, ctx.model, x_adv, predicted.repeat(len(params.eps)))[:, 0]
@@ -154,7 +157,7 @@ class Interpretation:
         # An image whose prediction the attack changed (possible only with iterate: last) is left out too.
         kept = {eps: np.where(np.concatenate(changed[eps]), np.nan, np.concatenate(t)) for eps, t in taus.items()}
         values = {tau_value(eps): _nanmean(t) for eps, t in kept.items()}
-        detail = {"interpreter": interpreter, "iterate": params.iterate,
+        detail = {"interpreter": interpreter, "iterate": params.iterate, "objective": params.objective,
                   "label_changed": {tau_value(e): int(np.concatenate(c).sum()) for e, c in changed.items()},
                   "undefined_tau": {tau_value(e): int(np.isnan(np.concatenate(t)).sum()) for e, t in taus.items()},
                   "per_image_tau": {tau_value(e): [None if v != v else round(float(v), 5) for v in np.concatenate(t)]
