@@ -34,6 +34,8 @@ PAPER_EPS = {
     "cifar_smallgap_intadv": [0.675, 0.145, 0.005, 0.000, 0.000, None, None],
     "cifar_smallgap_int2": [0.470, 0.430, 0.360, 0.330, 0.260, None, None],
     "cifar_smallgap_int2adv": [0.395, 0.365, 0.345, 0.310, 0.295, None, None],
+    "cifar_smallgap_ig": [0.525, 0.435, 0.360, 0.295, 0.230, None, None],
+    "cifar_smallgap_igsum": [0.390, 0.365, 0.325, 0.310, 0.285, None, None],
 }
 # Table 1 (MNIST Small) and Table A4 (MNIST Pool, up to 0.3).
 PAPER_MNIST = {
@@ -42,11 +44,21 @@ PAPER_MNIST = {
     "mnist_smallgap_trades": [0.970, 0.970, 0.955, 0.930, 0.885, 0.000, 0.000],
     "mnist_smallgap_int": [0.950, 0.930, 0.905, 0.840, 0.790, 0.180, 0.140],
     "mnist_smallgap_int2": [0.950, 0.945, 0.935, 0.890, 0.845, 0.555, 0.385],
+    "mnist_smallgap_ig": [0.985, 0.950, 0.895, 0.410, 0.005, 0.000, 0.000],
+    "mnist_smallgap_igsum": [0.975, 0.955, 0.935, 0.910, 0.880, 0.115, 0.000],
+    "mnist_smallgap_intone": [0.975, 0.635, 0.330, 0.140, 0.125, 0.115, 0.080],
+    "mnist_smallgap_intadv": [0.935, 0.945, 0.905, 0.880, 0.855, 0.355, 0.175],
+    "mnist_smallgap_int2adv": [0.955, 0.925, 0.915, 0.880, 0.840, 0.655, 0.620],
     "mnist_pool_normal": [0.990, 0.435, 0.070, 0.000, 0.000, None, None],
     "mnist_pool_adv": [0.930, 0.885, 0.835, 0.695, 0.535, None, None],
-    "mnist_pool_trades": [0.955, 0.910, 0.870, 0.720, 0.460, None, None],
-    "mnist_pool_int": [0.950, 0.930, 0.875, 0.680, 0.385, None, None],
+    "mnist_pool_trades": [0.955, 0.910, 0.870, 0.720, 0.455, None, None],
+    "mnist_pool_int": [0.950, 0.930, 0.875, 0.680, 0.390, None, None],
     "mnist_pool_int2": [0.955, 0.915, 0.885, 0.730, 0.510, None, None],
+    "mnist_pool_ig": [0.980, 0.940, 0.660, 0.050, 0.000, None, None],
+    "mnist_pool_igsum": [0.920, 0.885, 0.840, 0.700, 0.540, None, None],
+    "mnist_pool_intone": [0.975, 0.885, 0.720, 0.200, 0.130, None, None],
+    "mnist_pool_intadv": [0.870, 0.840, 0.810, 0.755, 0.690, None, None],
+    "mnist_pool_int2adv": [0.865, 0.830, 0.805, 0.760, 0.705, None, None],
 }
 # Table A3 (CIFAR-10 WResnet, ε = 8/255, steps 1, 10, 100, 200).
 PAPER_STEPS = {
@@ -58,6 +70,19 @@ PAPER_STEPS = {
     "cifar_wresnet_intadv": [0.580, 0.345, 0.335, 0.335],
     "cifar_wresnet_int2": [0.585, 0.320, 0.300, 0.290],
     "cifar_wresnet_int2adv": [0.585, 0.360, 0.335, 0.335],
+}
+# Table A3 (MNIST Small, ε = 0.3, steps 1, 10, 100, 200).
+PAPER_STEPS_MNIST = {
+    "mnist_smallgap_normal": [0.990, 0.070, 0.000, 0.000],
+    "mnist_smallgap_adv": [0.975, 0.945, 0.890, 0.890],
+    "mnist_smallgap_trades": [0.970, 0.955, 0.885, 0.885],
+    "mnist_smallgap_ig": [0.970, 0.905, 0.005, 0.005],
+    "mnist_smallgap_igsum": [0.970, 0.940, 0.880, 0.880],
+    "mnist_smallgap_intone": [0.950, 0.365, 0.125, 0.125],
+    "mnist_smallgap_int": [0.935, 0.910, 0.790, 0.790],
+    "mnist_smallgap_intadv": [0.950, 0.905, 0.855, 0.855],
+    "mnist_smallgap_int2": [0.950, 0.935, 0.845, 0.845],
+    "mnist_smallgap_int2adv": [0.945, 0.915, 0.840, 0.840],
 }
 STEPS = [1, 10, 100, 200]
 
@@ -99,6 +124,18 @@ def autoattack_section(pairs: list[tuple[dict, dict, dict, str, int]]) -> list[s
     return lines
 
 
+def steps_table(results: dict, order: dict, paper_rows: dict, eps: str) -> list[str]:
+    lines = ["| model | n | " + " | ".join(f"{k} steps" for k in STEPS) + " | FGSM (one step of ε) |",
+             "|---|---|" + "---|" * (len(STEPS) + 1)]
+    for mid in [m for m in order if m in results]:
+        r = results[mid]
+        paper = paper_rows.get(mid, [None] * len(STEPS))
+        ours = [r.metrics.get(f"pgd{k}_acc@{eps}") for k in STEPS]
+        lines.append(f"| {mid} | {len(r.provenance.sample_ids)} | " + " | ".join(cell(o, p) for o, p in zip(ours, paper))
+                     + f" | {cell(r.metrics.get(f'fgsm_acc@{eps}'), None)} |")
+    return lines
+
+
 def eps_table(results: dict, paper_rows: dict, grid: list[str]) -> list[str]:
     lines = ["| model | n | " + " | ".join(f"ε={e}" for e in grid) + " | flags |", "|---|---|" + "---|" * (len(grid) + 1)]
     for mid, paper in paper_rows.items():
@@ -126,15 +163,10 @@ def main(results_dir: Path) -> str:
     lines += eps_table(results, PAPER_EPS, EPS)
     lines += ["", "## MNIST: 200-step PGD accuracy over ε (paper: Table 1 for Small, Table A4 for Pool)", ""]
     lines += eps_table(mnist, PAPER_MNIST, MNIST_EPS)
-    lines += ["", "## CIFAR-10: PGD accuracy over steps at ε = 8/255 (paper: Table A3, WResnet)", "",
-              "| model | n | " + " | ".join(f"{k} steps" for k in STEPS) + " | FGSM (one step of ε) |",
-              "|---|---|" + "---|" * (len(STEPS) + 1)]
-    for mid in [m for m in PAPER_EPS if m in results]:
-        r = results[mid]
-        paper = PAPER_STEPS.get(mid, [None] * len(STEPS))
-        ours = [r.metrics.get(f"pgd{k}_acc@8/255") for k in STEPS]
-        lines.append(f"| {mid} | {len(r.provenance.sample_ids)} | " + " | ".join(cell(o, p) for o, p in zip(ours, paper))
-                     + f" | {cell(r.metrics.get('fgsm_acc@8/255'), None)} |")
+    lines += ["", "## CIFAR-10: PGD accuracy over steps at ε = 8/255 (paper: Table A3, WResnet)", ""]
+    lines += steps_table(results, PAPER_EPS, PAPER_STEPS, "8/255")
+    lines += ["", "## MNIST: PGD accuracy over steps at ε = 0.3 (paper: Table A3, Small)", ""]
+    lines += steps_table(mnist, PAPER_MNIST, PAPER_STEPS_MNIST, "0.3")
     lines += autoattack_section([(results, autoattack, PAPER_EPS, "8/255", 4),
                                  (mnist, mnist_autoattack, PAPER_MNIST, "0.3", 4)])
     return "\n".join(lines) + "\n"
