@@ -118,6 +118,19 @@ def test_masked_model_is_flagged_and_an_honest_one_is_not():
         out = METRICS.get("pgd_grid").run(ctx, params)
         flags = masking_flags(out.values, {"pgd_grid": out.detail})
         assert bool(flags) == expect_flag, flags
+        if expect_flag:  # the saturated net keeps exactly its zero-gradient images, and the check says so
+            kept, zero = out.detail["robust_flags"]["pgd10_acc@8/255"], out.detail["zero_gradient_flags"]
+            assert sum(kept) > 0 and all(z for k, z in zip(kept, zero) if k)
+            assert any(f"{sum(kept)} of the {sum(kept)} images still correct under pgd10_acc@8/255" in f for f in flags)
+
+
+def test_saturated_survivors_are_counted_on_the_strongest_attack_at_the_largest_eps():
+    details = {"pgd_grid": {"zero_gradient_images": 2, "zero_gradient_flags": [1, 1, 0, 0],
+                            "robust_flags": {"pgd10_acc@8/255": [1, 0, 1, 0], "pgd1_acc@8/255": [1, 1, 1, 0]}}}
+    flags = masking_flags({"pgd1_acc@8/255": 0.75, "pgd10_acc@8/255": 0.5}, details)
+    assert flags[-1].startswith("1 of the 2 images still correct under pgd10_acc@8/255")
+    details["pgd_grid"]["zero_gradient_flags"] = [0, 1, 0, 1]  # zero gradients, but none among the survivors
+    assert len(masking_flags({"pgd1_acc@8/255": 0.75, "pgd10_acc@8/255": 0.5}, details)) == 1
 
 
 @pytest.mark.parametrize("values,expected", [

@@ -36,6 +36,23 @@ def _rises(pairs: list[tuple[str, float]], what: str, tol: float) -> list[str]:
             for a, b in zip(pairs, pairs[1:]) if b[1] > a[1] + tol]
 
 
+def _saturated_survivors(table: dict[float, dict[int, tuple[str, float]]], grid: dict[str, Any]) -> list[str]:
+    """How many of the images the strongest PGD at the largest ε leaves correct have a zero gradient there."""
+    zero_flags, robust = grid.get("zero_gradient_flags"), grid.get("robust_flags", {})
+    if not zero_flags or not table:
+        return []
+    by_steps = table[max(table)]
+    name = by_steps[max(by_steps)][0]
+    kept = robust.get(name) if isinstance(robust, dict) else None
+    if not kept or len(kept) != len(zero_flags) or not any(kept):
+        return []
+    both = sum(1 for k, z in zip(kept, zero_flags) if k and z)
+    if not both:
+        return []
+    return [f"{both} of the {sum(kept)} images still correct under {name} have an all-zero input gradient: "
+            "their robustness is saturation (gradient masking), not robustness"]
+
+
 def masking_flags(metrics: dict[str, float], details: dict[str, Any], n_images: int = 1000) -> list[str]:
     """Human-readable flags; an empty list means no sign of gradient masking was found."""
     tol = max(TOLERANCE, 1 / n_images) + 1e-9
@@ -52,8 +69,10 @@ def masking_flags(metrics: dict[str, float], details: dict[str, Any], n_images: 
         aa = metrics.get(strongest[0].replace(f"pgd{max(by_steps)}_acc", "autoattack_acc"))
         if aa is not None and aa > strongest[1] + tol:
             flags.append(f"AutoAttack weaker than PGD: {aa:.3f} > {strongest[0]} = {strongest[1]:.3f}")
-    zero = details.get("pgd_grid", {}).get("zero_gradient_images", 0)
+    grid = details.get("pgd_grid", {})
+    zero = grid.get("zero_gradient_images", 0)
     if zero:
         flags.append(f"{zero} images have an all-zero input gradient at the clean point")
+        flags += _saturated_survivors(table, grid)
     flags += [f"AutoAttack: {w}" for w in details.get("autoattack", {}).get("warnings", [])]
     return flags

@@ -49,12 +49,12 @@ def fgsm_value(eps: float) -> str:
     return f"fgsm_acc@{format_eps(eps)}"
 
 
-def zero_gradient_count(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
-    """Images whose cross-entropy has an all-zero input gradient at the clean point (a sign of masking)."""
+def zero_gradient_mask(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per image: does the cross-entropy have an all-zero input gradient at the clean point (a sign of masking)?"""
     x = x.clone().requires_grad_(True)
     loss = torch.nn.functional.cross_entropy(model(x), y, reduction="sum")
     (grad,) = torch.autograd.grad(loss, x)
-    return int((grad.flatten(1).abs().amax(1) == 0).sum())
+    return grad.flatten(1).abs().amax(1) == 0
 
 
 class PGDGrid:
@@ -67,9 +67,9 @@ class PGDGrid:
     def run(self, ctx: RunContext, params: PGDGridParams) -> MetricOutput:
         norm = params.norm or ctx.protocol.threat_model
         flags: dict[str, list[torch.Tensor]] = {}
-        zero_gradient_images = 0
+        zero: list[torch.Tensor] = []
         for _, x, y in ctx.batches():
-            zero_gradient_images += zero_gradient_count(ctx.model, x, y)
+            zero.append(zero_gradient_mask(ctx.model, x, y).cpu())
             for eps in params.eps:
                 for name, ok in self._batch(ctx, params, norm, eps, x, y).items():
                     flags.setdefault(name, []).append(ok.cpu())
@@ -77,7 +77,8 @@ class PGDGrid:
         return MetricOutput(
             values={name: int(ok.sum()) / len(ok) for name, ok in robust.items()},
             detail={"norm": norm, "robust_flags": {name: ok.int().tolist() for name, ok in robust.items()},
-                    "zero_gradient_images": zero_gradient_images},
+                    "zero_gradient_images": int(torch.cat(zero).sum()),
+                    "zero_gradient_flags": torch.cat(zero).int().tolist()},
         )
 
     @staticmethod
