@@ -279,3 +279,29 @@ def test_first_success_iterate_is_misclassified_and_closer_than_the_last(shared_
     d_first, half_first = prop1_batch(model, x, y, params)
     d_last, _ = prop1_batch(model, x, y, last)
     assert bool((d_first >= half_first - 1e-5).all()) and np.median(d_first) < np.median(d_last)
+
+
+def test_random_start_is_a_seeded_protocol_field_of_aai_isa_and_prop1(shared_assets):
+    """AAI, ISA and the Prop. 1 PGD take random_start; the same seed gives the same examples."""
+    from bench.attacks.aai import TopKInterpretationAttack
+    from bench.attacks.isa import InterpretabilitySneakingAttack
+    from bench.metrics.interpretation import InterpretationParams, Prop1Params, SneakingParams, prop1_batch
+
+    model, x, y = real("cifar_smallgap_normal", 6)
+    with torch.no_grad():
+        predicted = model(x).argmax(1)
+        target = model(x).topk(2, dim=1).indices[:, 1]
+    for make in (lambda s: TopKInterpretationAttack(model, 4 / 255, 3, 0.01, random_start=True, seed=s).perturb(x, predicted),
+                 lambda s: InterpretabilitySneakingAttack(model, 4 / 255, 3, 0.01, bisection_steps=0, random_start=True,
+                                                          seed=s).attack(x, predicted, target).adversarial):
+        a, b, c = make(0), make(0), make(1)
+        assert torch.equal(a, b) and not torch.equal(a, c)
+        assert float((a - x).abs().max()) <= 4 / 255 + 1e-6
+    d, half = prop1_batch(model, x, y, Prop1Params(eps=8 / 255, steps=2, random_start=True))
+    again, _ = prop1_batch(model, x, y, Prop1Params(eps=8 / 255, steps=2, random_start=True))
+    assert len(d) > 0 and np.array_equal(d, again) and bool((d >= half - 1e-4).all())
+    assert SneakingParams(eps=(8 / 255,), random_start=True).random_start
+    with pytest.raises(ValueError, match="random_start"):
+        InterpretationParams(eps=(0.1,), objective="l1", random_start=False)
+    with pytest.raises(ValueError, match="random start"):
+        TopKInterpretationAttack(model, 0.1, 1, 0.01, objective="l1", random_start=False)

@@ -10,7 +10,7 @@ by signed-gradient steps (200 steps of 0.01 in the paper). Eq. (15) allows any 1
 discrepancy D_1 as the interpretation term; ``objective="l1"`` maximises the ℓ1 1-class
 discrepancy of eq. (4), ‖I(x', y) − I(x, y)‖_1, instead of lowering the top-k mass; its
 gradient vanishes at x' = x, so that attack starts from a uniform random point of the ε-ball
-(torch's global generator, which the battery seeds). With ``iterate="best"`` (bench's
+(``random_start``, seeded; optional for the top-k objective). With ``iterate="best"`` (bench's
 default) the returned image is the iterate with the smallest top-k mass among those that keep the
 label (the clean image if none does), so a success is never lost to a later step that flips the
 prediction. ``iterate="last"`` returns the final iterate, whatever its label, as a plain PGD
@@ -24,16 +24,21 @@ from typing import Literal
 import torch
 from torch import nn
 
+from bench.attacks.pgd import linf_random_start
 from bench.interpretation.interpreters import interpret
 
 
 class TopKInterpretationAttack:
     def __init__(self, model: nn.Module, eps: float, steps: int, step_size: float, *, interpreter: str = "cam",
                  k: int = 8, hinge_weight: float = 1.0, bounds: tuple[float, float] = (0.0, 1.0),
-                 iterate: Literal["best", "last"] = "best", objective: Literal["topk", "l1"] = "topk"):
+                 iterate: Literal["best", "last"] = "best", objective: Literal["topk", "l1"] = "topk",
+                 random_start: bool | None = None, seed: int = 0):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
         self.interpreter, self.k, self.hinge_weight, self.bounds = interpreter, k, hinge_weight, bounds
-        self.iterate, self.objective = iterate, objective
+        self.iterate, self.objective, self.seed = iterate, objective, seed
+        self.random_start = objective == "l1" if random_start is None else random_start
+        if objective == "l1" and not self.random_start:
+            raise ValueError("the l1 objective has no gradient at the clean point: it needs a random start")
 
     def _logits_and_map(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits and the map of ``y``; a CAM network gives both from one pass (logits = CAM mean)."""
@@ -50,9 +55,7 @@ class TopKInterpretationAttack:
             clean = self._logits_and_map(x, y)[1].flatten(1)
             top = clean.topk(self.k, dim=1).indices
         best, best_mass = x.clone(), torch.full((len(x),), float("inf"), device=x.device)
-        x_adv = x.clone()
-        if self.objective == "l1":  # |·| has a zero gradient at the clean point: start inside the ball
-            x_adv = (x + eps * (2 * torch.rand_like(x) - 1)).clamp(*self.bounds)
+        x_adv = linf_random_start(x, eps, self.seed, self.bounds) if self.random_start else x.clone()
         for _ in range(self.steps + 1):
             x_adv = x_adv.detach().requires_grad_(True)
             logits, maps = self._logits_and_map(x_adv, y)

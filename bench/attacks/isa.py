@@ -21,6 +21,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from bench.attacks.pgd import linf_random_start
 from bench.interpretation.discrepancy import discrepancy
 from bench.interpretation.interpreters import interpret
 
@@ -47,10 +48,12 @@ class SneakingOutcome:
 class InterpretabilitySneakingAttack:
     def __init__(self, model: nn.Module, eps, steps: int, step_size: float, *, interpreter: str = "cam",
                  classes: ClassSet = "two", p: int = 1, tau: float = 0.1, lam_range: tuple[float, float] = (1e-3, 1e3),
-                 bisection_steps: int = 6, bounds: tuple[float, float] = (0.0, 1.0)):
+                 bisection_steps: int = 6, bounds: tuple[float, float] = (0.0, 1.0), random_start: bool = False,
+                 seed: int = 0):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
         self.interpreter, self.classes, self.p, self.tau = interpreter, classes, p, tau
         self.lam_range, self.bisection_steps, self.bounds = lam_range, bisection_steps, bounds
+        self.random_start, self.seed = random_start, seed
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return self.attack(x, y, target).adversarial
@@ -85,7 +88,8 @@ class InterpretabilitySneakingAttack:
         found = torch.zeros(len(x), dtype=torch.bool, device=x.device)
         best_d = torch.full((len(x),), float("inf"), device=x.device)
         best_x = x.clone()
-        x_adv = x.clone()
+        # every λ of the bisection starts from the same point: x, or one seeded random point of the ball
+        x_adv = linf_random_start(x, eps, self.seed, self.bounds) if self.random_start else x.clone()
         for _ in range(self.steps + 1):
             x_adv = x_adv.detach().requires_grad_(True)
             logits = self.model(x_adv)

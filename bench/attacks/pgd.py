@@ -45,12 +45,11 @@ class PGD:
     def _start(self, x: torch.Tensor) -> torch.Tensor:
         if not self.random_start or self.eps == 0:
             return x.clone()
-        gen = torch.Generator(device=x.device).manual_seed(self.seed)
         if self.norm == "Linf":
-            noise = (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1) * self.eps
-        else:
-            noise = torch.randn(x.shape, generator=gen, device=x.device)
-            noise = noise / _l2(noise) * self.eps * torch.rand(len(x), 1, 1, 1, generator=gen, device=x.device)
+            return linf_random_start(x, self.eps, self.seed, self.bounds)
+        gen = torch.Generator(device=x.device).manual_seed(self.seed)
+        noise = torch.randn(x.shape, generator=gen, device=x.device)
+        noise = noise / _l2(noise) * self.eps * torch.rand(len(x), 1, 1, 1, generator=gen, device=x.device)
         return (x + noise).clamp(*self.bounds)
 
     def _step(self, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -66,6 +65,14 @@ class PGD:
                 delta = stepped - x
                 delta = delta * (self.eps / _l2(delta).clamp_min(1e-12)).clamp(max=1.0)
             return (x + delta).clamp(*self.bounds).detach()
+
+
+def linf_random_start(x: torch.Tensor, eps, seed: int, bounds: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:
+    """A uniform point of the L∞ ball of radius ``eps`` (a number, or one per image broadcastable to
+    ``x``) around ``x``, clamped to ``bounds``; drawn from a generator seeded with ``seed``."""
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    noise = (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1) * eps
+    return (x + noise).clamp(*bounds)
 
 
 def _l2(t: torch.Tensor) -> torch.Tensor:

@@ -32,6 +32,8 @@ class Prop1Params(Strict):
     iterate: Literal["last", "first_success"] = Field(
         default="last", description="the PGD iterate checked: the last, or the first that is misclassified "
                                     "(an example just across the decision boundary, where the bound is tight)")
+    random_start: bool = Field(default=False, description="start PGD from a uniform point of the ε-ball "
+                                                         "(the paper: no)")
 
     _eps = field_validator("eps", mode="before")(parse_eps)
 
@@ -48,6 +50,9 @@ class InterpretationParams(Strict):
     iterate: Literal["best", "last"] = Field(
         default="best", description="best: the label-keeping iterate with the least top-k mass (every image counts); "
                                     "last: the final iterate, images whose prediction changed left out of τ")
+    random_start: bool | None = Field(
+        default=None, description="start the attack from a uniform point of the ε-ball; None: only for objective l1, "
+                                  "which has no gradient at the clean point (the paper: no)")
     objective: Literal["topk", "l1"] = Field(
         default="topk", description="the interpretation term of eq. (15): topk, the mass of the clean map's k largest "
                                     "positions (the paper's experiments); l1, the 1-class ℓ1 discrepancy of eq. (4)")
@@ -61,6 +66,12 @@ class InterpretationParams(Strict):
 
     _main = field_validator("main_eps", mode="before")(parse_eps)
 
+    @model_validator(mode="after")
+    def _l1_starts_at_random(self):
+        if self.objective == "l1" and self.random_start is False:
+            raise ValueError("objective l1 has no gradient at the clean point: leave random_start unset or true")
+        return self
+
 
 def tau_value(eps: float) -> str:
     return f"aai_tau@{format_eps(eps)}"
@@ -72,8 +83,8 @@ def choose_interpreter(model, name: str) -> str:
 
 def first_success(model, x: torch.Tensor, y: torch.Tensor, params: Prop1Params) -> torch.Tensor:
     """Each image's first PGD iterate that the model misclassifies (its last iterate when none is)."""
-    attack = PGD(model, params.eps, params.steps, params.step_size)
-    found, x_adv = x.clone(), x.clone()
+    attack = PGD(model, params.eps, params.steps, params.step_size, random_start=params.random_start)
+    found, x_adv = x.clone(), attack._start(x)
     done = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     for _ in range(params.steps):
         x_adv = attack._step(x, x_adv, y)
@@ -90,7 +101,7 @@ def prop1_batch(model, x, y, params: Prop1Params) -> tuple[np.ndarray, np.ndarra
         correct = model(x).argmax(1) == y
     x, y = x[correct], y[correct]
     x_adv = first_success(model, x, y, params) if params.iterate == "first_success" else \
-        PGD(model, params.eps, params.steps, params.step_size).perturb(x, y)
+        PGD(model, params.eps, params.steps, params.step_size, random_start=params.random_start).perturb(x, y)
     with torch.no_grad():
         y_adv = model(x_adv).argmax(1)
         hit = y_adv != y
@@ -136,7 +147,8 @@ class Interpretation:
             budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
             attack = TopKInterpretationAttack(ctx.model, budgets, params.steps, params.step_size,
                                               interpreter=interpreter, k=params.k, hinge_weight=params.hinge_weight,
-                                              iterate=params.iterate, objective=params.objective)
+                                              iterate=params.iterate, objective=params.objective,
+                                              random_start=params.random_start, seed=ctx.seed)
             x_adv = attack.perturb(x.repeat(len(params.eps), 1, 1, 1), predicted.repeat(len(params.eps)))
             with torch.no_grad():
                 attacked = interpret(interpreter, ctx.model, x_adv, predicted.repeat(len(params.eps)))[:, 0]
@@ -243,6 +255,8 @@ class SneakingParams(Strict):
                                         "(per image at ε*), instead of step_size")
     lam_range: tuple[float, float] = (1e-3, 1e3)
     bisection_steps: int = Field(default=6, ge=0)
+    random_start: bool = Field(default=False, description="start each attack run from one seeded uniform point of "
+                                                         "the ε-ball (the paper gives no start)")
     nsl: NSLParams | None = Field(default=None, description="also measure NDS and NSL at each image's ε* (Table A1)")
 
     @field_validator("eps", mode="before")
@@ -311,7 +325,8 @@ class InterpretabilitySneaking:
             step = step.view(-1, *([1] * (x.dim() - 1)))
         out = InterpretabilitySneakingAttack(
             model, eps, params.steps, step, interpreter=interpreter, classes=classes, p=p,
-            tau=params.tau, lam_range=params.lam_range, bisection_steps=params.bisection_steps).attack(x, y, target)
+            tau=params.tau, lam_range=params.lam_range, bisection_steps=params.bisection_steps,
+            random_start=params.random_start).attack(x, y, target)
         with torch.no_grad():
             chosen = class_set(classes, y, target, model(x[:1]).shape[1])
             nds = normalized_discrepancy(interpret(interpreter, model, x, chosen),
