@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from bench.data import open_testset
+from bench.metrics.pgd_grid import zero_gradient_mask
 from bench.zoo.catalog import Zoo
 from bench.zoo.model import load_model
 
@@ -40,9 +41,7 @@ def main(model_id: str, n: int) -> None:
     for start in range(0, n, 100):
         batch = list(range(start, min(start + 100, n)))
         x, y = testset.load(batch)
-        x.requires_grad_(True)
-        grad, = torch.autograd.grad(torch.nn.functional.cross_entropy(model(x), y, reduction="sum"), x)
-        zero += [testset.ids[batch[i]] for i in (grad.flatten(1).abs().sum(1) == 0).nonzero().flatten().tolist()]
+        zero += [testset.ids[batch[i]] for i in zero_gradient_mask(model, x, y).nonzero().flatten().tolist()]
     print(f"{model_id}, first {n} images: {len(zero)} with an all-zero input gradient: {zero}")
     for label, ids in (("PGD-200 @8/255 (paper 001)", robust_ids(model_id, "cifar10-pgd-paper001", "pgd_grid",
                                                                   "pgd200_acc@8/255")),
