@@ -11,7 +11,7 @@ import requests
 import torch
 import torchvision
 
-from bench.errors import ChecksumError, MissingFileError, SpecError
+from bench.errors import ChecksumError, DownloadError, MissingFileError, SpecError
 from bench.zoo import download
 from bench.zoo.catalog import Zoo
 from bench.zoo.loaders import HF_ENDPOINT_ENV
@@ -23,6 +23,11 @@ STD = (0.229, 0.224, 0.225)
 FILE = "resnet18_linf_eps8.0.ckpt"
 REPOSITORY = "madrylab/robust-imagenet-models"
 CACHE_SUBDIR = "robust_models_transfer"
+
+
+def _cached(cache: Path, identity: str, sha256: str | None) -> Path:
+    """Where the loader keeps the checkpoint of ``identity`` pinned to ``sha256``."""
+    return cache / download.content_subdir(CACHE_SUBDIR, identity, sha256) / FILE
 
 
 def _sha256(path: Path) -> str:
@@ -102,7 +107,7 @@ def test_url_download_gives_the_checkpoints_network(cache, file_server, checkpoi
     model = load_model(entry)
 
     _assert_same_logits(model, reference)
-    cached = cache / CACHE_SUBDIR / FILE
+    cached = _cached(cache, f"{base}/files/{FILE}", _sha256(checkpoint_file))
     assert cached.is_file() and _sha256(cached) == _sha256(checkpoint_file)
     assert not model.training and not any(p.requires_grad for p in model.parameters())
 
@@ -119,7 +124,7 @@ def test_hf_endpoint_env_builds_the_resolve_url(cache, file_server, checkpoint_f
     assert entry.source.url is None and entry.source.repository == REPOSITORY
 
     _assert_same_logits(load_model(entry), reference)
-    assert (cache / CACHE_SUBDIR / FILE).is_file()
+    assert _cached(cache, f"hf://{REPOSITORY}@main/{FILE}", _sha256(checkpoint_file)).is_file()
 
 
 def test_wrong_sha256_pin_is_refused(cache, file_server, checkpoint_file):
@@ -129,7 +134,7 @@ def test_wrong_sha256_pin_is_refused(cache, file_server, checkpoint_file):
 
     with pytest.raises(ChecksumError, match=_sha256(checkpoint_file)):
         load_model(entry)
-    assert not (cache / CACHE_SUBDIR / FILE).exists()
+    assert not any(cache.rglob(FILE))
 
 
 def test_normalization_disagreeing_with_checkpoint_is_a_spec_error(cache, file_server, checkpoint_file):
@@ -165,7 +170,7 @@ def test_offline_with_empty_cache_names_the_path_before_any_request(cache, monke
     with pytest.raises(MissingFileError) as info:
         load_model(_entry({}))
     message = str(info.value)
-    assert str((cache / CACHE_SUBDIR / FILE).resolve()) in message
+    assert str(_cached(cache, f"hf://{REPOSITORY}@main/{FILE}", None).resolve()) in message
     assert f"https://huggingface.co/{REPOSITORY}/resolve/main/{FILE}" in message
 
 
@@ -188,4 +193,52 @@ def test_zoo_entry_resolves_to_the_hugging_face_url(cache, monkeypatch):
     with pytest.raises(_Fetched):
         load_model(entry)
     assert calls == [("https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/resnet18_linf_eps8.0.ckpt",
-                      {"sha256": entry.source.sha256, "subdir": CACHE_SUBDIR, "fname": "resnet18_linf_eps8.0.ckpt"})]
+                      {"sha256": entry.source.sha256, "fname": "resnet18_linf_eps8.0.ckpt",
+                       "subdir": download.content_subdir(
+                           CACHE_SUBDIR, f"hf://{REPOSITORY}@main/resnet18_linf_eps8.0.ckpt", entry.source.sha256)})]
+
+
+def _other_checkpoint(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
+    """A second checkpoint under the same file name, holding a different network."""
+    torch.manual_seed(1)
+    other = torchvision.models.resnet18(weights=None, num_classes=1000).eval()
+    path = tmp_path / "other" / FILE
+    path.parent.mkdir()
+    torch.save(_robustness_checkpoint(other.state_dict()), path)
+    return path, other
+
+
+def test_same_file_name_from_another_source_never_shares_weights(cache, file_server, checkpoint_file, reference,
+                                                                 tmp_path, monkeypatch):
+    """Issue 13: the cache was keyed by file name alone, so entry B got entry A's weights."""
+    www, base = file_server
+    other_file, other = _other_checkpoint(tmp_path)
+    _serve(checkpoint_file, www, f"a/{FILE}")
+    _serve(other_file, www, f"b/{FILE}")
+    first = _entry({"url": f"{base}/a/{FILE}", "sha256": _sha256(checkpoint_file)})
+    second = _entry({"url": f"{base}/b/{FILE}", "sha256": _sha256(other_file)})
+    unpinned = _entry({"url": f"{base}/b/{FILE}"})
+    nowhere = _entry({"url": f"{base}/absent/{FILE}"})
+
+    _assert_same_logits(load_model(first), reference)
+    _assert_same_logits(load_model(second), other)  # asked the server, not the cache
+    _assert_same_logits(load_model(unpinned), other)
+    with pytest.raises(DownloadError, match="HTTP 404"):
+        load_model(nowhere)  # a source that does not exist is never served another's file
+    monkeypatch.setenv("BENCH_OFFLINE", "1")
+    _assert_same_logits(load_model(first), reference)
+    _assert_same_logits(load_model(second), other)
+    assert len(list(cache.rglob(FILE))) == 3
+
+
+def test_a_pinned_cached_file_is_verified_each_time_it_is_used(cache, file_server, checkpoint_file, monkeypatch):
+    www, base = file_server
+    _serve(checkpoint_file, www, FILE)
+    entry = _entry({"url": f"{base}/{FILE}", "sha256": _sha256(checkpoint_file)})
+    load_model(entry)
+    cached = _cached(cache, f"{base}/{FILE}", _sha256(checkpoint_file))
+    data = cached.read_bytes()
+    cached.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # the cached copy changes behind bench's back
+    monkeypatch.setenv("BENCH_OFFLINE", "1")
+    with pytest.raises(ChecksumError, match="Delete"):
+        load_model(entry)

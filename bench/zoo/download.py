@@ -15,6 +15,9 @@ What :func:`fetch` guarantees:
 - **Not fooled by HTML.** A page served in place of the file (Google Drive quota page,
   Hugging Face login page), recognised by its Content-Type or by its first bytes, is a
   :class:`~bench.errors.DownloadError` and leaves nothing in the cache, ``.part`` included.
+- **Keyed by content.** Callers put :func:`content_subdir` into ``subdir``: a folder named
+  after what identifies the content (the URL, or repository + revision + file) and the
+  SHA-256 pin, so two sources that share a file name never share a cached file.
 - **Offline mode** (``BENCH_OFFLINE=1``). A cached file is returned without any network
   access; a missing one is a :class:`~bench.errors.MissingFileError` saying which file to
   place at which path, and the URL it comes from.
@@ -85,6 +88,18 @@ def fetch(
     if offline():
         raise MissingFileError(_offline_message(url, dest, expected))
     return _download(url, dest, expected, progress)
+
+
+def content_subdir(kind: str, identity: str, sha256: str | None) -> str:
+    """The cache folder ``<kind>/<key>`` of one piece of content.
+
+    ``key`` is the first 20 hex digits of the SHA-256 of ``identity`` (a URL, or
+    ``hf://<repository>@<revision>/<file>``) and the pin, so a file cached for one source
+    or pin is never handed to another one that merely shares its file name.
+    """
+    pin = _checked_sha256(sha256) or "unpinned"
+    key = hashlib.sha256(f"{identity}\n{pin}".encode("utf-8")).hexdigest()[:20]
+    return f"{_checked_subdir(kind).as_posix()}/{key}"
 
 
 def sha256_of(path: str | os.PathLike) -> str:

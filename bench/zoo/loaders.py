@@ -27,6 +27,7 @@ Loader = Callable[[ModelEntry], nn.Module]
 LOADERS: Registry[Loader] = Registry("loader")
 
 HF_ENDPOINT_ENV = "BENCH_HF_ENDPOINT"
+HF_REVISION = "main"
 
 
 def _architecture(entry: ModelEntry) -> nn.Module:
@@ -75,9 +76,9 @@ def load_shared_asset(entry: ModelEntry) -> nn.Module:
 def load_user_checkpoint(entry: ModelEntry) -> nn.Module:
     src = entry.source
     if src.url is not None:
-        from bench.zoo.download import fetch
+        from bench.zoo.download import content_subdir, fetch
 
-        path = fetch(src.url, sha256=src.sha256, subdir=f"user/{entry.id}")
+        path = fetch(src.url, sha256=src.sha256, subdir=content_subdir("user", src.url, src.sha256))
     else:
         path = Path(src.path).expanduser()
         if not path.is_file():
@@ -130,12 +131,15 @@ def _check_normalization(entry: ModelEntry, mean: tuple, std: tuple, origin: str
 
 @LOADERS.register("robust_models_transfer")
 def load_robust_models_transfer(entry: ModelEntry) -> nn.Module:
-    from bench.zoo.download import fetch
+    from bench.zoo.download import content_subdir, fetch
 
     src = entry.source
     endpoint = os.environ.get(HF_ENDPOINT_ENV, "https://huggingface.co").rstrip("/")
-    url = src.url or f"{endpoint}/{src.repository}/resolve/main/{src.file}"
-    path = fetch(url, sha256=src.sha256, subdir="robust_models_transfer", fname=src.file)
+    url = src.url or f"{endpoint}/{src.repository}/resolve/{HF_REVISION}/{src.file}"
+    # A mirror (BENCH_HF_ENDPOINT) serves the same content: the key is repository + revision + file.
+    identity = src.url or f"hf://{src.repository}@{HF_REVISION}/{src.file}"
+    subdir = content_subdir("robust_models_transfer", identity, src.sha256)
+    path = fetch(url, sha256=src.sha256, subdir=subdir, fname=src.file)
     weights, mean, std = robustness_state_dict(safe_torch_load(path), str(path))
     _check_normalization(entry, mean, std, str(path))
     return load_state_dict_strict(_architecture(entry), weights, origin=str(path))
