@@ -1,4 +1,4 @@
-"""Interpretation discrepancy measures (paper 001: eq. 3, 4, 7 and appendix B's NDS).
+"""Interpretation discrepancy measures (paper 001: eq. 3, 4, 7, its authors' training form, appendix B's NDS).
 
 Pure functions of maps: ``clean`` and ``perturbed`` are ``(B, K, …)`` maps of the same K
 classes for x and x'.
@@ -34,3 +34,20 @@ def target_free_discrepancy(clean_all: torch.Tensor, perturbed_all: torch.Tensor
     weights = perturbed_logits.softmax(dim=1).scatter(1, labels[:, None], 0.0)
     true = per_class.gather(1, labels[:, None])[:, 0]
     return 0.5 * true + 0.5 * (weights * per_class).sum(dim=1)
+
+
+def authors_target_free_discrepancy(clean_all: torch.Tensor, perturbed_all: torch.Tensor, labels: torch.Tensor,
+                                    perturbed_logits: torch.Tensor) -> torch.Tensor:
+    """Eq. (7) as the authors' ``train.py`` trains it: ‖I(x,y) − I(x',y)‖₁ + Σ_{i≠y} w_i ‖I(x,i) − I(x',i)‖₁.
+
+    ``w`` is softmax(f(x')) with the true class zeroed and renormalised over the other classes
+    (``softmax_adv / reduce_sum(softmax_adv)``, gradient flowing through it); no ½ factors.
+    The maps are used as given: the authors pass the raw ``conv2d(features, W)`` CAM. The
+    renormalised weights equal a softmax over the logits with the true class masked out, which is
+    how they are computed here (no 0/0 when the true class takes all the mass in float32).
+    """
+    per_class = (clean_all - perturbed_all).flatten(2).abs().sum(dim=2)  # (B, C)
+    true_class = torch.zeros_like(perturbed_logits, dtype=torch.bool).scatter(1, labels[:, None], True)
+    weights = perturbed_logits.masked_fill(true_class, float("-inf")).softmax(dim=1)
+    true = per_class.gather(1, labels[:, None])[:, 0]
+    return true + (weights * per_class).sum(dim=1)

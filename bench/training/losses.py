@@ -11,8 +11,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from bench.interpretation.discrepancy import target_free_discrepancy
-from bench.training.recipe import Recipe
+from bench.interpretation.discrepancy import authors_target_free_discrepancy, target_free_discrepancy
+from bench.training.recipe import Recipe, RegularizerForm
 
 
 def maximize(objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, eps: float, steps: int,
@@ -30,20 +30,34 @@ def maximize(objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
     return x_adv.detach()
 
 
-def all_class_cams(model, x: torch.Tensor) -> torch.Tensor:
-    """CAM of every class scaled as eq. (1) (each map sums to its logit): (B, C, h, w)."""
-    maps = model.cam(x)
-    return maps / (maps.shape[-2] * maps.shape[-1])
+def all_class_cams(model, x: torch.Tensor, form: RegularizerForm = "authors") -> torch.Tensor:
+    """CAM of every class, (B, C, h, w): raw ``conv2d(features, W)`` (``authors``) or scaled as eq. (1) (``bench_v1``).
+
+    Eq. (1)'s scaling divides the raw map by h·w so that each map sums to its logit.
+    """
+    return scaled_cams(model.cam(x), form)
+
+
+def scaled_cams(raw: torch.Tensor, form: RegularizerForm) -> torch.Tensor:
+    """The raw CAMs as the regulariser of ``form`` uses them (see :func:`all_class_cams`)."""
+    return raw if form == "authors" else raw / (raw.shape[-2] * raw.shape[-1])
 
 
 def interpretation_discrepancy(model, x: torch.Tensor, x_other: torch.Tensor, y: torch.Tensor,
-                               one_class: bool = False) -> torch.Tensor:
-    """Eq. (7), the target-free ℓ1 2-class CAM discrepancy, per image; ``one_class``: ‖I(x,y) − I(x′,y)‖₁ only."""
-    clean, other = all_class_cams(model, x), all_class_cams(model, x_other)
+                               one_class: bool = False, form: RegularizerForm = "authors") -> torch.Tensor:
+    """Eq. (7), the target-free ℓ1 2-class CAM discrepancy, per image; ``one_class``: ‖I(x,y) − I(x′,y)‖₁ only.
+
+    ``authors``: :func:`authors_target_free_discrepancy` on raw CAMs (the authors' ``train_int``);
+    ``bench_v1``: :func:`target_free_discrepancy` (½ factors, weights not renormalised) on eq. (1) CAMs.
+    The class weights come from the logits of x′ (the spatial mean of its raw CAM) in both forms.
+    """
+    raw_other = model.cam(x_other)
+    clean, other = all_class_cams(model, x, form), scaled_cams(raw_other, form)
     if one_class:
         pick = y[:, None, None, None].expand(-1, 1, *clean.shape[2:])
         return (clean.gather(1, pick) - other.gather(1, pick)).abs().flatten(1).sum(1)
-    return target_free_discrepancy(clean, other, y, other.mean(dim=(2, 3)) * (other.shape[-2] * other.shape[-1]))
+    measure = authors_target_free_discrepancy if form == "authors" else target_free_discrepancy
+    return measure(clean, other, y, raw_other.mean(dim=(2, 3)))
 
 
 def cutout(x: torch.Tensor, size_rel: float, generator: torch.Generator) -> torch.Tensor:
@@ -79,13 +93,13 @@ def training_loss(model, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, eps: 
         x_adv = maximize(kl, x, eps, a.steps, step_size, a.random_start, generator)
         robust = F.kl_div(F.log_softmax(model(x_adv), dim=1), clean_log_probs, reduction="none", log_target=True).sum(1)
         return F.nll_loss(clean_log_probs, y) + recipe.trades_beta * robust.mean(), {"kl": float(robust.mean())}
-    one_class = method == "int_one"
+    one_class, form = method == "int_one", recipe.regularizer_form
+    disc_at = lambda inputs: interpretation_discrepancy(model, x, inputs, y, one_class, form)  # noqa: E731
     if method in ("int", "int_adv", "int_one"):  # eq. (9): the worst-case discrepancy itself
-        x_other = maximize(lambda inputs: interpretation_discrepancy(model, x, inputs, y, one_class), x, eps,
-                           a.steps, step_size, a.random_start, generator)
+        x_other = maximize(disc_at, x, eps, a.steps, step_size, a.random_start, generator)
     else:  # int2, int2_adv — eq. (10): the discrepancy at the misclassification attack's example
         x_other = maximize(ce, x, eps, a.steps, step_size, a.random_start, generator)
-    disc = interpretation_discrepancy(model, x, x_other, y, one_class).mean()
+    disc = disc_at(x_other).mean()
     if method in ("int_adv", "int2_adv"):
         x_adv = x_other if method == "int2_adv" else maximize(ce, x, eps, a.steps, step_size, a.random_start, generator)
         main = ce(x_adv).mean()

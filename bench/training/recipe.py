@@ -21,6 +21,7 @@ from bench.yamlio import read_yaml, validate
 
 RECIPE_DIR = Path(__file__).parent / "recipes"
 Method = Literal["standard", "pgd_at", "trades", "cutout_pgd_at", "int", "int_adv", "int2", "int2_adv", "int_one"]
+RegularizerForm = Literal["authors", "bench_v1"]
 
 
 class InnerAttack(Strict):
@@ -83,6 +84,9 @@ class Recipe(Strict):
     batch_size: int = Field(default=128, ge=1)
     epochs: int = Field(default=10, ge=1)
     gamma: float = Field(default=0.01, ge=0, description="Int/Int2: weight of the interpretation discrepancy, eq. (8)")
+    regularizer_form: RegularizerForm = Field(
+        default="authors", description="Int/Int2: 'authors' (raw CAM, renormalised weights, no ½, as the authors' "
+                                       "train.py) or 'bench_v1' (eq. 1-scaled CAM and eq. 7's ½ factors, bench before v2)")
     trades_beta: float = Field(default=1.0, ge=0)
     cutout_size_rel: float = Field(default=0.5, gt=0, le=1, description="Cutout: side of the square hole / image side")
     seed: int = 0
