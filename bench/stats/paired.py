@@ -56,8 +56,8 @@ def bootstrap_differences(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: n
     n, out = len(a), []
     for start in range(0, n_resamples, CHUNK):
         draws = rng.integers(0, n, size=(min(CHUNK, n_resamples - start), n))
-        counts = np.zeros((len(draws), n))
-        np.add.at(counts, (np.arange(len(draws))[:, None], draws), 1.0)
+        offsets = (np.arange(len(draws))[:, None] * n + draws).ravel()
+        counts = np.bincount(offsets, minlength=len(draws) * n).reshape(len(draws), n).astype(float)
         out.append(masked_mean_difference(a, b, counts))
     return np.concatenate(out)
 
