@@ -42,6 +42,9 @@ compare() {  # compare A B PROTOCOL VALUE...
   echo
   compare cifar_smallgap_adv_8 cifar_smallgap_adv_6 cifar10-interpretation-paper001 "aai_tau@8/255"
   compare cifar_smallgap_adv_10 cifar_smallgap_adv_8 cifar10-interpretation-paper001 "aai_tau@8/255"
+  compare cifar_smallgap_int2 cifar_smallgap_int cifar10-interpretation-paper001 "aai_tau@8/255"
+  compare cifar_smallgap_int cifar_smallgap_adv cifar10-interpretation-paper001 "aai_tau@8/255"
+  compare cifar_smallgap_adv cifar_smallgap_trades cifar10-interpretation-paper001 "aai_tau@8/255"
   echo "## Int2 against PGD-AT at nearly equal robust accuracy (docs/training.md)"
   echo
   for p in text code; do
