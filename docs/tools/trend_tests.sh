@@ -45,6 +45,14 @@ compare() {  # compare A B PROTOCOL VALUE...
   compare cifar_smallgap_int2 cifar_smallgap_int cifar10-interpretation-paper001 "aai_tau@8/255"
   compare cifar_smallgap_int cifar_smallgap_adv cifar10-interpretation-paper001 "aai_tau@8/255"
   compare cifar_smallgap_adv cifar_smallgap_trades cifar10-interpretation-paper001 "aai_tau@8/255"
+  echo "## Robust-accuracy rankings (docs/pgd-paper001.md)"
+  echo
+  compare cifar_smallgap_int cifar_smallgap_adv cifar10-autoattack "autoattack_acc@8/255"
+  compare cifar_wresnet_int cifar_wresnet_adv cifar10-autoattack "autoattack_acc@8/255"
+  compare cifar_wresnet_int2 cifar_wresnet_adv cifar10-autoattack "autoattack_acc@8/255"
+  compare cifar_wresnet_int cifar_wresnet_adv cifar10-pgd-paper001 "pgd200_acc@8/255"
+  compare cifar_wresnet_int2 cifar_wresnet_adv cifar10-pgd-paper001 "pgd200_acc@8/255"
+  compare mnist_smallgap_int2 mnist_smallgap_trades mnist-autoattack "autoattack_acc@0.3"
   echo "## Int2 against PGD-AT at nearly equal robust accuracy (docs/training.md)"
   echo
   for p in text code; do
