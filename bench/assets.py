@@ -7,9 +7,9 @@ the ``BENCH_ASSETS`` environment variable, or a ``shared/`` folder beside the ch
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from bench.errors import MissingFileError
+from bench.errors import MissingFileError, SpecError
 
 ASSETS_ENV = "BENCH_ASSETS"
 CACHE_ENV = "BENCH_CACHE"
@@ -36,16 +36,32 @@ def assets_dir() -> Path | None:
 
 
 def asset_path(relative: str) -> Path:
-    """The path of an asset file, or a clear error saying where it should be."""
+    """The path of an asset file, or a clear error saying where it should be.
+
+    ``relative`` must stay inside the assets folder: an absolute path, a ``..`` segment, or
+    a link that resolves outside the folder is refused.
+    """
     root = assets_dir()
     if root is None:
         raise MissingFileError(
             f"This needs the shared asset {relative!r}, but no assets folder is configured. "
             f"Pass --assets DIR or set {ASSETS_ENV}=DIR (the folder that holds data/ and models/)."
         )
-    path = root / relative
+    path = confined(root, relative, what="asset")
     if not path.exists():
         raise MissingFileError(f"Asset {relative!r} is not in the assets folder: place it at {path}.")
+    return path
+
+
+def confined(root: Path, relative: str, *, what: str) -> Path:
+    """``root / relative``, refused unless it stays inside ``root`` (lexically and once resolved)."""
+    rel = PurePosixPath(relative.replace("\\", "/"))
+    if not relative or rel.is_absolute() or ".." in rel.parts or "\0" in relative:
+        raise SpecError(f"The {what} path {relative!r} must be relative to its folder, without '..'.")
+    path = Path(root) / rel
+    resolved, base = path.resolve(), Path(root).resolve()
+    if resolved != base and base not in resolved.parents:
+        raise SpecError(f"The {what} path {relative!r} leads outside its folder {base} (to {resolved}).")
     return path
 
 

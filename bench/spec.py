@@ -16,10 +16,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FiniteStrict(Strict):
+    """A spec people write (registry entry, recipe): as Strict, and no infinite or NaN number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
 def parse_eps(value: Any) -> Any:
-    """Accept ε as a number or as a fraction string such as ``"8/255"``."""
+    """Accept ε as a number or as a fraction string such as ``"8/255"`` (a zero denominator is a ValueError)."""
     if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*", value):
         num, den = (float(p) for p in value.split("/"))
+        if den == 0:
+            raise ValueError(f"the fraction {value.strip()!r} divides by zero")
         return num / den
     return value
 

@@ -1,16 +1,65 @@
-"""Shared fixtures: the assets location, temporary result folders, a local HTTP server."""
+"""Shared fixtures: the assets location, temporary result folders, a local HTTP server, a network guard."""
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import http.server
+import socket
 import threading
 from pathlib import Path
 
 import pytest
 
 from bench import assets
+
+
+def _is_loopback(host) -> bool:
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Fail any test that opens a socket to anything but 127.0.0.1 / ::1 (or resolves such a name).
+
+    The attempt raises OSError where it happens (as a machine without network would) and the
+    test fails at teardown even if the code under test caught that error.
+    """
+    attempts: list[str] = []
+
+    def refuse(what: str) -> None:
+        attempts.append(what)
+        raise OSError(f"network access in a test: {what} (only 127.0.0.1 is allowed)")
+
+    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            refuse(f"connect to {address!r}")
+        return real_connect(sock, address)
+
+    def connect_ex(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            refuse(f"connect to {address!r}")
+        return real_connect_ex(sock, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_loopback(host.decode() if isinstance(host, bytes) else host):
+            refuse(f"resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield attempts
+    if attempts:
+        pytest.fail(f"the test tried to reach the network: {'; '.join(attempts)}")
 
 
 @pytest.fixture(scope="session")

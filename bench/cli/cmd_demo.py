@@ -8,6 +8,7 @@ the 5000 shared training images with paper 001's ``smallgap`` network (much long
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 STUDIES = {
@@ -66,20 +67,33 @@ def _summary(results, protocol_name: str):
     return table
 
 
+def check_eps_list(eps: list[str] | None) -> None:
+    """Each ``--eps`` a finite ε in (0, 1], given once (each names a model folder)."""
+    from bench.cli.checks import parse_eps_option
+    from bench.errors import BenchError
+
+    odd = [e for e in eps or [] if not re.fullmatch(r"[0-9.eE+\-/]+", e)]
+    if odd:
+        raise BenchError(f"--eps {odd[0]!r}: write ε with digits only, as 0.3 or 8/255 (it names a model folder).")
+    values = [parse_eps_option("--eps", e) for e in eps or []]
+    if any(v == 0 for v in values):
+        raise BenchError("--eps 0 is the standard model, which the demo always trains; give ε above 0.")
+    if len(set(values)) < len(values):
+        raise BenchError(f"--eps lists the same ε twice ({' '.join(eps)}); give each once.")
+
+
 def run(args: argparse.Namespace) -> int:
     from bench.battery import resolve_device, run_battery
     from bench.cli.cmd_leaderboard import write_leaderboards
     from bench.cli.cmd_train import resolved_recipe
     from bench.cli.output import progress_bars, stdout
     from bench.data.training import EVALUATION_SET, training_set
-    from bench.errors import BenchError
     from bench.protocols import get_protocol
     from bench.training import train
     from bench.zoo.catalog import read_entry
 
-    if args.epochs is not None and args.epochs <= 0:
-        raise BenchError("--epochs must be positive.")
     train_set, arch, (standard, adversarial), default_eps, protocol_name, n = STUDIES[args.dataset]
+    check_eps_list(args.eps)
     dataset = EVALUATION_SET[train_set]
     images, labels = training_set(train_set)
     protocol = get_protocol(protocol_name).resolve(dataset, n_examples=n)

@@ -22,17 +22,24 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bench.cli.cmd_evaluate import evaluate_entry
-    from bench.cli.cmd_leaderboard import write_leaderboards
+    from bench.cli.checks import check_output_folder
+    from bench.cli.cmd_leaderboard import refuse_foreign_files, write_leaderboards
     from bench.cli.output import stdout
     from bench.results.store import DEFAULT_RESULTS_DIR
     from bench.zoo.catalog import Zoo, read_entry
+    from bench.zoo.loaders import check_entry_files
 
     entry = read_entry(args.file)
     zoo = Zoo.load(args.zoo)
     zoo.add(entry)  # refuses an id that is already registered
-    evaluate_entry(entry, zoo, args)
     results_dir = args.results or DEFAULT_RESULTS_DIR
     out = args.leaderboards or results_dir.parent
+    check_output_folder("--leaderboards", out)
+    # Before the evaluation: pages this entry will certainly get must not replace a user's files.
+    refuse_foreign_files(out, ["README.md", f"models/{entry.id}.md",
+                               f"{entry.dataset}-{entry.training.threat_model}.md"])
+    check_entry_files(entry)
+    evaluate_entry(entry, zoo, args)
     written = write_leaderboards(results_dir, out)
     stdout.print(f"Leaderboards updated: {len(written)} pages under {out} (see {out}/models/{entry.id}.md)")
     return 0

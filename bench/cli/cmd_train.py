@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from pathlib import Path
 
 
@@ -34,6 +36,7 @@ def add_parser(sub) -> None:
 
 
 def _arch_params(pairs: list[str]) -> dict:
+    """``--arch-param K=V`` pairs as a dict; each value is read as a YAML scalar (a number, a word, true)."""
     import yaml
 
     from bench.errors import BenchError
@@ -41,23 +44,47 @@ def _arch_params(pairs: list[str]) -> dict:
     params = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise BenchError(f"--arch-param wants KEY=VALUE, got {pair!r}.")
-        params[key] = yaml.safe_load(value)
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise BenchError(f"--arch-param wants KEY=VALUE with KEY a parameter name, got {pair!r}.")
+        try:
+            parsed = yaml.safe_load(value) if len(value) <= 100 else value
+        except yaml.YAMLError:
+            parsed = value
+        if not isinstance(parsed, (int, float, str, bool)) or isinstance(parsed, float) and not math.isfinite(parsed):
+            raise BenchError(f"--arch-param {key}: {value!r} is not a number, a word or true/false.")
+        params[key] = parsed
     return params
 
 
 def resolved_recipe(name: str, eps: str | None, epochs: int | None, warmup_steps: int | None = None):
     """The recipe with the command line's overrides (validated like the file itself)."""
-    from bench.spec import parse_eps
+    from pydantic import ValidationError
+
+    from bench.cli.checks import parse_eps_option
+    from bench.errors import SpecError
     from bench.training import Recipe, get_recipe
 
     recipe = get_recipe(name)
-    update = {k: v for k, v in {"eps": parse_eps(eps) if eps is not None else None, "epochs": epochs}.items()
-              if v is not None}
+    update = {k: v for k, v in {"eps": parse_eps_option("--eps", eps) if eps is not None else None,
+                                "epochs": epochs}.items() if v is not None}
     if warmup_steps is not None:
         update["eps_schedule"] = recipe.eps_schedule.model_dump() | {"warmup_steps": warmup_steps}
-    return Recipe.model_validate(recipe.model_dump() | update) if update else recipe
+    try:
+        return Recipe.model_validate(recipe.model_dump() | update) if update else recipe
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SpecError(f"Recipe {recipe.name!r} with these overrides does not validate: {problems}.") from None
+
+
+def checked_id(model_id: str) -> str:
+    """A model id that is safe as a folder name (the registry's id pattern, no '..')."""
+    from bench.errors import BenchError
+    from bench.zoo.schema import ID_PATTERN
+
+    if not re.fullmatch(ID_PATTERN, model_id) or ".." in model_id:
+        raise BenchError(f"--id {model_id!r} is not a usable model id: use 1-128 letters, digits, '_', '-' and "
+                         "'.', starting with a letter or digit, without '/' or '..' (it becomes a folder name).")
+    return model_id
 
 
 def default_id(dataset: str, arch: str, recipe, eps_given: bool) -> str:
@@ -69,25 +96,26 @@ def default_id(dataset: str, arch: str, recipe, eps_given: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from bench.battery import resolve_device
+    from bench.cli.checks import check_output_folder
     from bench.cli.output import progress_bars, stdout
     from bench.data.training import training_set
-    from bench.errors import BenchError
     from bench.training import train
     from bench.zoo.architectures import ARCHITECTURES
+    from bench.zoo.architectures.registry import check_params
 
-    if args.epochs is not None and args.epochs <= 0:
-        raise BenchError("--epochs must be positive.")
     ARCHITECTURES.get(args.arch)
-    if args.warmup_steps is not None and args.warmup_steps < 0:
-        raise BenchError("--warmup-steps must be 0 or more.")
+    params = _arch_params(args.arch_param)
+    check_params(args.arch, {"in_channels": 1, **params})  # in_channels comes from the data
     recipe = resolved_recipe(args.recipe, args.eps, args.epochs, args.warmup_steps)
-    model_id = args.id or default_id(args.dataset, args.arch, recipe, args.eps is not None)
+    given_id = args.id if args.id is not None else default_id(args.dataset, args.arch, recipe, args.eps is not None)
+    model_id = checked_id(given_id)
     out = args.out or Path("runs") / model_id
+    check_output_folder("--out", out)
     images, labels = training_set(args.dataset, args.data_dir)
     from bench.data.training import EVALUATION_SET
 
     with progress_bars(enabled=not args.no_progress) as progress:
-        result = train(recipe, images, labels, arch=args.arch, arch_params=_arch_params(args.arch_param),
+        result = train(recipe, images, labels, arch=args.arch, arch_params=params,
                        dataset=EVALUATION_SET[args.dataset], out=out, model_id=model_id,
                        device=str(resolve_device(args.device)), progress=progress)
     last = result.log[-1]

@@ -1,14 +1,17 @@
 """Entry point of the ``bench`` console script.
 
 Heavy imports (torch, robustbench) happen inside the sub-commands, so ``bench --help`` is
-instant. User errors (:class:`bench.errors.BenchError`) print one paragraph and exit 2;
-anything else is a bug and keeps its traceback.
+instant. This is the one error boundary: arguments are checked before any work
+(:mod:`bench.cli.checks`); a user error (:class:`bench.errors.BenchError`) prints one paragraph
+and exits 2; anything else is a bug in bench: it says so, writes its traceback to a log file
+(under ``$BENCH_CACHE/logs``, else the temp folder), names that file and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bench import __version__
 from bench.cli import (cmd_demo, cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_table,
@@ -45,15 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERNAL_ERROR_EXIT = 1
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Parse, check, run one sub-command; return its exit status (2 for user errors)."""
     args = build_parser().parse_args(argv)
-    from bench import assets
     from bench.cli.output import report_error
     from bench.errors import BenchError
 
-    assets.set_assets_dir(args.assets)
     try:
-        return int(args.handler(args) or 0)
+        return _run(args)
     except BenchError as exc:
         report_error(str(exc))
         return exc.exit_code
@@ -61,6 +66,57 @@ def main(argv: list[str] | None = None) -> int:
         report_error("Interrupted. Metrics that finished are kept in the .partial.json beside the result; "
                      "run the same command again to resume.")
         return 130
+    except Exception as exc:  # noqa: BLE001 - the boundary: a bug, reported with its log file
+        report_error(_internal_error_message(exc, _write_crash_log(argv)))
+        return INTERNAL_ERROR_EXIT
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bench import assets
+    from bench.cli.checks import preflight
+
+    preflight(args)
+    assets.set_assets_dir(args.assets)
+    return int(args.handler(args) or 0)
+
+
+def _write_crash_log(argv: list[str] | None) -> Path | None:
+    """Write the traceback being handled to a new log file; its path, or None if none could be written."""
+    import datetime
+    import os
+    import tempfile
+    import traceback
+
+    text = (f"bench {__version__} internal error\ncommand: bench {' '.join(argv if argv is not None else sys.argv[1:])}\n"
+            f"time: {datetime.datetime.now().isoformat(timespec='seconds')}\n\n{traceback.format_exc()}")
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for folder in _log_folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=folder, prefix=f"crash-{stamp}-", suffix=".log")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
+
+
+def _log_folders() -> list[Path]:
+    import os
+    import tempfile
+
+    from bench.assets import CACHE_ENV
+
+    cache = os.environ.get(CACHE_ENV)
+    root = Path(cache).expanduser() if cache else Path.home() / ".cache" / "bench"
+    return [root / "logs", Path(tempfile.gettempdir()) / "bench-logs"]
+
+
+def _internal_error_message(exc: Exception, log: Path | None) -> str:
+    where = f"The traceback is in {log}" if log else "No log file could be written"
+    return (f"Internal error in bench (a bug, not something you did wrong): {type(exc).__name__}: {exc}. "
+            f"{where}; please report it with that file and the command you ran.")
 
 
 if __name__ == "__main__":

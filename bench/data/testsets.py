@@ -136,7 +136,7 @@ def _torchvision(name: str, data_dir: Path) -> ArrayTestSet:
            "mnist": torchvision.datasets.MNIST}[name]
     try:
         ds = cls(root=str(data_dir), train=False, download=not assets.offline())
-    except RuntimeError as exc:  # torchvision: "Dataset not found or corrupted"
+    except (RuntimeError, OSError) as exc:  # not found or corrupted; a download with no network (URLError)
         raise MissingFileError(
             f"{name} test set not found under {data_dir} ({exc}). Pass --assets DIR with the shared assets, "
             f"--data-dir DIR holding torchvision's {name} files, or allow the download."

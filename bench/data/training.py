@@ -34,7 +34,13 @@ def _torchvision_train(name: str, data_dir: Path, download: bool) -> tuple[np.nd
     import torchvision
 
     cls = {"cifar10": torchvision.datasets.CIFAR10, "mnist": torchvision.datasets.MNIST}[name]
-    data = cls(str(data_dir), train=True, download=download)
+    try:
+        data = cls(str(data_dir), train=True, download=download)
+    except (RuntimeError, OSError) as exc:  # not found or corrupted; a download with no network (URLError)
+        raise MissingFileError(
+            f"The {name} training set is not under {data_dir} and could not be downloaded ({exc}). Pass "
+            f"--data-dir DIR holding torchvision's {name} files, or allow the download."
+        ) from None
     x = np.asarray(data.data)
     x = x.transpose(0, 3, 1, 2) if x.ndim == 4 else x[:, None]
     return np.ascontiguousarray(x, dtype=np.uint8), np.asarray(data.targets, dtype=np.int64)
@@ -53,7 +59,7 @@ def training_set(name: str, data_dir: str | Path | None = None) -> tuple[np.ndar
     if name == "cifar10":
         try:
             return _torchvision_train("cifar10", data_dir, download=False)
-        except RuntimeError:
+        except MissingFileError:
             return _shared_cifar5000()
     if assets.offline():
         raise MissingFileError(f"MNIST training images are not in {data_dir} and BENCH_OFFLINE=1 forbids downloading them.")

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bench.errors import SpecError, UnknownNameError
 from bench.registry import suggest
-from bench.spec import Strict, parse_eps
+from bench.spec import FiniteStrict, parse_eps
 from bench.yamlio import read_yaml, validate
 
 RECIPE_DIR = Path(__file__).parent / "recipes"
@@ -24,7 +24,7 @@ Method = Literal["standard", "pgd_at", "trades", "cutout_pgd_at", "int", "int_ad
 RegularizerForm = Literal["authors", "bench_v1"]
 
 
-class InnerAttack(Strict):
+class InnerAttack(FiniteStrict):
     """The inner maximisation (PGD-AT's example, TRADES's KL, Int's worst-case discrepancy)."""
 
     steps: int = Field(default=10, ge=1)
@@ -38,7 +38,7 @@ class InnerAttack(Strict):
         return self.step_size if self.step_size is not None else self.step_size_rel * eps
 
 
-class EpsSchedule(Strict):
+class EpsSchedule(FiniteStrict):
     warmup_steps: int = Field(default=0, ge=0, description="regular training (ε = 0) for this many steps")
     ramp_end: int | None = Field(default=None, ge=1, description="step at which ε reaches its value; null: the last step")
 
@@ -50,7 +50,7 @@ class EpsSchedule(Strict):
         return eps * min(1.0, (step - self.warmup_steps + 1) / max(1, end - self.warmup_steps))
 
 
-class LRSchedule(Strict):
+class LRSchedule(FiniteStrict):
     boundaries: tuple[int, ...] = Field(default=(), description="optimiser steps where the rate changes")
     values: tuple[float, ...] = Field(default=(), description="len(boundaries) + 1 rates; empty: the optimiser's lr")
 
@@ -68,12 +68,12 @@ class LRSchedule(Strict):
         return self.values[sum(step >= b for b in self.boundaries)]
 
 
-class Recipe(Strict):
+class Recipe(FiniteStrict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     version: int = Field(ge=1)
     description: str
     method: Method
-    eps: float = Field(default=0.0, ge=0, description="final ℓ∞ budget of the inner attack")
+    eps: float = Field(default=0.0, ge=0, le=1, description="final ℓ∞ budget of the inner attack")
     attack: InnerAttack = InnerAttack()
     eps_schedule: EpsSchedule = EpsSchedule()
     optimizer: Literal["adam", "sgd"] = "adam"

@@ -17,10 +17,10 @@ from pathlib import Path
 from torch import nn
 
 from bench import assets
-from bench.errors import MissingFileError, SpecError, UnsafeCheckpointError
+from bench.errors import MissingFileError, SpecError
 from bench.registry import Registry
 from bench.zoo.architectures import build_architecture
-from bench.zoo.checkpoint import load_into, load_state_dict_strict, safe_torch_load
+from bench.zoo.checkpoint import load_error, load_into, load_state_dict_strict, safe_torch_load
 from bench.zoo.schema import ModelEntry
 
 Loader = Callable[[ModelEntry], nn.Module]
@@ -58,6 +58,27 @@ def package_resource(package: str, resource: str) -> Path:
     return path
 
 
+def check_entry_files(entry: ModelEntry) -> None:
+    """Raise the loader's own error now if a local checkpoint of ``entry`` is missing (before any data loads).
+
+    Downloads are not attempted here; only files the entry names on this machine are checked.
+    """
+    src = entry.source
+    if src.loader == "user_checkpoint" and src.path is not None:
+        _user_path(entry)
+    elif src.loader in ("shared_asset", "proper_interpretability"):
+        assets.asset_path(src.asset)
+    elif src.loader == "package_file":
+        package_resource(src.package, src.resource)
+
+
+def _user_path(entry: ModelEntry) -> Path:
+    path = Path(entry.source.path).expanduser()
+    if not path.is_file():
+        raise MissingFileError(f"Checkpoint of {entry.id!r} not found: place it at {path.resolve()}.")
+    return path
+
+
 @LOADERS.register("package_file")
 def load_package_file(entry: ModelEntry) -> nn.Module:
     src = entry.source
@@ -80,10 +101,7 @@ def load_user_checkpoint(entry: ModelEntry) -> nn.Module:
 
         path = fetch(src.url, sha256=src.sha256, subdir=content_subdir("user", src.url, src.sha256))
     else:
-        path = Path(src.path).expanduser()
-        if not path.is_file():
-            raise MissingFileError(f"Checkpoint of {entry.id!r} not found: place it at {path.resolve()}.")
-        _verified(path, src.sha256)
+        path = _verified(_user_path(entry), src.sha256)
     return load_into(_architecture(entry), path, src.key, src.strip_prefixes)
 
 
@@ -204,8 +222,5 @@ def load_robustbench(entry: ModelEntry) -> nn.Module:
         try:
             return rb_load_model(src.name, model_dir=str(model_dir), dataset=src.dataset,
                                  threat_model=src.threat_model)
-        except pickle.UnpicklingError as exc:
-            raise UnsafeCheckpointError(
-                f"Refused RobustBench checkpoint of {entry.id!r} under {model_dir}: not a plain weights file "
-                f"({str(exc).strip().splitlines()[0]})."
-            ) from None
+        except (pickle.UnpicklingError, EOFError) as exc:
+            raise load_error(f"the RobustBench checkpoint of {entry.id!r} under {model_dir}", exc) from None

@@ -7,22 +7,27 @@ name *registered* code; nothing in an entry is ever imported or executed.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bench.spec import Strict, parse_eps
+from bench.spec import FiniteStrict, parse_eps
 from bench.zoo.sources import LOADERS_NEEDING_ARCHITECTURE, SourceSpec
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+MAX_INPUT_SIDE = 4096  # channels, height and width of a model input
 
 Dataset = Literal["cifar10", "cifar100", "mnist", "imagenet", "digits"]
 ThreatModel = Literal["Linf", "L2", "corruptions", "none"]
 
 
-class Normalization(Strict):
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+Dimension = Annotated[int, Field(ge=1, le=MAX_INPUT_SIDE)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Normalization(FiniteStrict):
+    mean: tuple[FiniteFloat, ...] = Field(min_length=1)
+    std: tuple[FiniteFloat, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _same_length(self) -> Normalization:
@@ -33,10 +38,10 @@ class Normalization(Strict):
         return self
 
 
-class Preprocessing(Strict):
+class Preprocessing(FiniteStrict):
     """How raw test images become the model's [0,1] input; normalization is inside the model."""
 
-    input_size: tuple[int, int, int] = Field(description="C, H, W of the model input")
+    input_size: tuple[Dimension, Dimension, Dimension] = Field(description="C, H, W of the model input")
     transform: str | None = Field(
         default=None,
         description="RobustBench preprocessing name for folder data sets (Res256Crop224, Crop288, ...)",
@@ -44,12 +49,12 @@ class Preprocessing(Strict):
     normalization: Normalization | None = None
 
 
-class Training(Strict):
+class Training(FiniteStrict):
     """What the model was trained for."""
 
     method: str = Field(description="standard, pgd_at, trades, int, int2, certified, ... (free text)")
     threat_model: ThreatModel = "none"
-    eps: float | None = Field(default=None, ge=0)
+    eps: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     _eps = field_validator("eps", mode="before")(parse_eps)
 
@@ -62,7 +67,7 @@ class Training(Strict):
         return self
 
 
-class Architecture(Strict):
+class Architecture(FiniteStrict):
     name: str = Field(description="a registered architecture (bench list --architectures)")
     params: dict[str, int | float | str | bool] = Field(default_factory=dict)
 
@@ -78,13 +83,24 @@ class Architecture(Strict):
                              f"Registered: {', '.join(ARCHITECTURES.names())}")
         return value
 
+    @model_validator(mode="after")
+    def _params_taken(self) -> Architecture:
+        from bench.errors import SpecError
+        from bench.zoo.architectures.registry import check_params
 
-class Paper(Strict):
+        try:
+            check_params(self.name, dict(self.params))
+        except SpecError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+
+class Paper(FiniteStrict):
     title: str
     url: str | None = None
 
 
-class ModelEntry(Strict):
+class ModelEntry(FiniteStrict):
     id: str = Field(pattern=ID_PATTERN, description="unique, safe as a folder name")
     dataset: Dataset
     num_classes: int = Field(gt=1)

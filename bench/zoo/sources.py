@@ -9,18 +9,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union, get_args
 
-from pydantic import Field, model_validator
+from pathlib import PurePosixPath
 
-from bench.spec import SHA256_PATTERN, Strict
+from pydantic import AfterValidator, Field, model_validator
+
+from bench.spec import SHA256_PATTERN, FiniteStrict
 
 Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN, description="lower-case hex SHA-256")]
+
+
+def _relative_inside(value: str) -> str:
+    """A path that stays inside the folder it is relative to: not absolute, no ``..``."""
+    path = PurePosixPath(value.replace("\\", "/"))
+    if not value or path.is_absolute() or ".." in path.parts or "\0" in value:
+        raise ValueError("must be a relative path inside its folder, without '..'")
+    return value
+
+
+RelativePath = Annotated[str, AfterValidator(_relative_inside)]
 KeyPath = Annotated[
     str | None,
     Field(description="where the state dict sits in the checkpoint: dotted keys/indices, e.g. 'state_dict.0'"),
 ]
 
 
-class StateDictFields(Strict):
+class StateDictFields(FiniteStrict):
     """How to pull a state dict out of a checkpoint file."""
 
     key: KeyPath = None
@@ -32,7 +45,7 @@ class PackageFile(StateDictFields):
 
     loader: Literal["package_file"]
     package: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    resource: str = Field(description="path inside the package, e.g. examples/model_test.pt")
+    resource: RelativePath = Field(description="path inside the package, e.g. examples/model_test.pt")
     sha256: Sha256 | None = None
 
 
@@ -40,7 +53,7 @@ class SharedAsset(StateDictFields):
     """A state-dict file in the shared assets folder (``--assets`` / ``BENCH_ASSETS``)."""
 
     loader: Literal["shared_asset"]
-    asset: str = Field(description="path relative to the assets folder, e.g. models/captum/cifar_torchvision.pt")
+    asset: RelativePath = Field(description="path relative to the assets folder, e.g. models/captum/cifar_torchvision.pt")
     sha256: Sha256 | None = None
 
 
@@ -61,15 +74,15 @@ class UserCheckpoint(StateDictFields):
         return self
 
 
-class ProperInterpretability(Strict):
+class ProperInterpretability(FiniteStrict):
     """A pickled list of numpy arrays from Boopathy et al.'s release (paper 001)."""
 
     loader: Literal["proper_interpretability"]
-    asset: str = Field(description="path relative to the assets folder")
+    asset: RelativePath = Field(description="path relative to the assets folder")
     sha256: Sha256 | None = None
 
 
-class RobustModelsTransfer(Strict):
+class RobustModelsTransfer(FiniteStrict):
     """A Microsoft robust-models-transfer ImageNet checkpoint (MadryLab ``robustness`` layout)."""
 
     loader: Literal["robust_models_transfer"]
@@ -79,7 +92,7 @@ class RobustModelsTransfer(Strict):
     sha256: Sha256 | None = None
 
 
-class RobustBench(Strict):
+class RobustBench(FiniteStrict):
     """An entry of ``robustbench.model_zoo``, loaded by robustbench's own ``load_model``."""
 
     loader: Literal["robustbench"]
