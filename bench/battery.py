@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +22,12 @@ import torch
 from bench import __version__, assets
 from bench.data import open_testset, select_samples
 from bench.metrics import METRICS, RunContext
+from bench.metrics.accuracy import clean_predictions
+from bench.metrics.base import discard_state
 from bench.metrics.masking import masking_flags
 from bench.protocols import Protocol
 from bench.results import Provenance, Result, result_path, write_json_atomic, write_result
+from bench.results.store import artifact_path
 from bench.results.schema import environment, now, package_versions
 from bench.zoo.catalog import Zoo
 from bench.zoo.model import load_model
@@ -61,17 +67,31 @@ def _partial_path(results_dir: Path, entry: ModelEntry, protocol: Protocol) -> P
 
 
 def _load_partial(path: Path, state_dir: Path, digest: str, sample_ids: list[str]) -> dict:
-    """Finished metrics of an earlier run of the same resolved protocol on the same images."""
-    state = json.loads(path.read_text()) if path.is_file() else {}
+    """Finished metrics of an earlier run of the same resolved protocol on the same images.
+
+    Unreadable or malformed state is reported (a warning), discarded and recomputed; state of
+    another protocol or other images is discarded silently, with the mid-metric state beside it.
+    """
+    state = {}
+    if path.is_file():
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(state, dict) or not _well_formed(state.get("metrics", {})):
+                raise ValueError("not a partial-result object")
+        except (ValueError, UnicodeDecodeError) as exc:
+            discard_state(path, f"unreadable ({exc})")
+            state = {}
     if state.get("protocol_digest") == digest and state.get("sample_ids") == sample_ids:
         return state.get("metrics", {})
     shutil.rmtree(state_dir, ignore_errors=True)  # mid-metric state of another protocol
     return {}
 
 
-def artifact_path(result_file: Path, metric: str, name: str) -> Path:
-    """Where a metric's artifact lives beside its result: ``<model>/<protocol>.<metric>.<name>``."""
-    return result_file.with_name(f"{result_file.stem}.{metric}.{name}")
+def _well_formed(metrics) -> bool:
+    """Each finished metric holds a values mapping of numbers and a detail mapping."""
+    return isinstance(metrics, dict) and all(
+        isinstance(m, dict) and isinstance(m.get("values"), dict) and isinstance(m.get("detail"), dict)
+        and all(isinstance(v, (int, float)) for v in m["values"].values()) for m in metrics.values())
 
 
 def _keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
@@ -85,7 +105,11 @@ def _keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
 def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, batch_size: int = 100,
                 device: str | None = None, seed: int = 0, zoo: Zoo | None = None, data_dir: Path | None = None,
                 progress: ProgressFactory | None = None, command: list[str] | None = None) -> Result:
-    """Evaluate ``entry`` under the resolved ``protocol`` and write its result file."""
+    """Evaluate ``entry`` under the resolved ``protocol`` and write its result file.
+
+    One run per (model, protocol) at a time: a lock beside the result makes a second run wait;
+    when the first has meanwhile written the same result (same digest, same images), it is returned.
+    """
     started, t0 = now(), time.perf_counter()
     torch.manual_seed(seed)
     dev = resolve_device(device)
@@ -93,11 +117,65 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
     model = load_model(entry, dev)
     indices = choose_samples(entry, protocol, testset, model, zoo, dev, batch_size)
     sample_ids = [testset.ids[i] for i in indices]
+    final = result_path(results_dir, entry.id, protocol.name)
+    with _unit_lock(final) as waited:
+        if waited and (same := _same_result(final, protocol.digest(), sample_ids)) is not None:
+            return same
+        done = _run_metrics(model, entry, protocol, testset, indices, sample_ids, results_dir, batch_size, dev,
+                            seed, progress)
+        result = _assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command)
+        write_result(results_dir, result)
+        state_dir = _partial_path(results_dir, entry, protocol).with_name(f"{protocol.name}.state")
+        _keep_artifacts(state_dir, final, protocol.metrics)
+        _partial_path(results_dir, entry, protocol).unlink(missing_ok=True)
+        shutil.rmtree(state_dir, ignore_errors=True)
+    return result
+
+
+@contextmanager
+def _unit_lock(final: Path):
+    """Hold the (model, protocol) lock; yields whether another run held it first (and we waited)."""
+    from filelock import FileLock, Timeout
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(final.with_suffix(".lock")))
+    waited = False
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        waited = True
+        warnings.warn(f"Another run of {final.parent.name} / {final.stem} is in progress; waiting for it "
+                      f"({final.with_suffix('.lock')}).", stacklevel=3)
+        lock.acquire()
+    try:
+        yield waited
+    finally:
+        lock.release()
+
+
+def _same_result(final: Path, digest: str, sample_ids: list[str]) -> Result | None:
+    """The result another run just wrote for the same resolved protocol and images, or None."""
+    from bench.errors import SpecError
+    from bench.results import read_result
+
+    try:
+        result = read_result(final) if final.is_file() else None
+    except SpecError:
+        return None
+    if result is not None and result.protocol_digest == digest and result.provenance.sample_ids == sample_ids:
+        return result
+    return None
+
+
+def _run_metrics(model, entry, protocol, testset, indices, sample_ids, results_dir, batch_size, dev, seed,
+                 progress) -> dict:
+    """Run each metric not finished yet, saving the partial state after each; the finished ones."""
     digest = protocol.digest()
     partial_path = _partial_path(results_dir, entry, protocol)
     state_dir = partial_path.with_name(f"{protocol.name}.state")
     done = _load_partial(partial_path, state_dir, digest, sample_ids)
     write_json_atomic(partial_path, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
+    predictions = None
     for name, raw_params in protocol.metrics.items():
         if name in done:
             continue
@@ -106,26 +184,34 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
         advance = progress(f"{entry.id}: {metric.label}", len(indices)) if progress else None
         torch.manual_seed(seed)
         ctx = RunContext(model, entry, protocol, testset, indices, batch_size, dev, seed, advance,
-                         state_dir=state_dir / name)
+                         state_dir=state_dir / name, predictions=predictions)
+        if predictions is None:  # one clean forward pass, shared by every metric of the run
+            predictions = ctx.predictions = clean_predictions(replace(ctx, progress=None))
         ctx.state_dir.mkdir(parents=True, exist_ok=True)
         out = metric.run(ctx, params)
         done[name] = {"values": out.values, "detail": out.detail}
         write_json_atomic(partial_path, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
-    result = Result(
-        model=entry, protocol=protocol.model_dump(mode="json"), protocol_digest=digest,
+    return done
+
+
+def records_of(protocol: Protocol, done: dict) -> list:
+    """Every finished metric's values as records (identity, direction, n, interval)."""
+    out = []
+    for name, m in done.items():
+        metric = METRICS.get(name)
+        params = metric.params_schema.model_validate(protocol.metrics[name] or {})
+        out += metric.records(m["values"], m["detail"], params)
+    return out
+
+
+def _assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command) -> Result:
+    values = records_of(protocol, done)
+    details = {name: m["detail"] for name, m in done.items()}
+    return Result(
+        model=entry, protocol=protocol.model_dump(mode="json"), protocol_digest=protocol.digest(),
         provenance=Provenance(
             bench_version=__version__, packages=package_versions(), **environment(), device=str(dev), seed=seed,
             batch_size=batch_size, sample_ids=sample_ids, started_at=started, finished_at=now(),
             duration_s=round(time.perf_counter() - t0, 3),
             assets_dir=str(assets.assets_dir()) if assets.assets_dir() else None, command=command),
-        metrics={k: v for m in done.values() for k, v in m["values"].items()},
-        produced_by={k: name for name, m in done.items() for k in m["values"]},
-        details={name: m["detail"] for name, m in done.items()},
-        flags=masking_flags({k: v for m in done.values() for k, v in m["values"].items()},
-                            {name: m["detail"] for name, m in done.items()}, n_images=len(indices)),
-    )
-    write_result(results_dir, result)
-    _keep_artifacts(state_dir, result_path(results_dir, entry.id, protocol.name), protocol.metrics)
-    partial_path.unlink(missing_ok=True)
-    shutil.rmtree(state_dir, ignore_errors=True)
-    return result
+        values=values, details=details, flags=masking_flags(values, details, n_images=len(sample_ids)))

@@ -72,8 +72,10 @@ def test_evaluate_json_prints_the_result(shared_assets, tmp_path, capsys):
                  "--results", str(tmp_path), "--json", "--device", "cpu"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["schema_version"] == 1 and result["model"]["id"] == "cifar_captum_net"
-    assert 0 <= result["metrics"]["clean_accuracy"] <= 1 and len(result["provenance"]["sample_ids"]) == 50
+    assert result["schema_version"] == 2 and result["model"]["id"] == "cifar_captum_net"
+    clean = next(v for v in result["values"] if v["name"] == "clean_accuracy")
+    assert 0 <= clean["value"] <= 1 and clean["n"] == 50 and clean["ci_low"] <= clean["value"] <= clean["ci_high"]
+    assert clean["higher_is_better"] is True and len(result["provenance"]["sample_ids"]) == 50
     assert (tmp_path / "cifar_captum_net" / "cifar10-default.json").is_file()
 
 
@@ -105,3 +107,16 @@ def test_evaluate_keeps_the_protocols_selection_seed_unless_told(shared_assets, 
     assert result["provenance"]["sample_ids"] == [str(i) for i in np.random.default_rng(3).permutation(1000)[:5]]  # the shared 1000
     assert main([*base, "--seed", "4", "--results", str(tmp_path / "b")]) == 0
     assert json.loads(capsys.readouterr().out)["provenance"]["seed"] == 4
+
+
+def test_evaluate_without_protocol_runs_the_battery_of_the_entrys_data_set_and_threat_model():
+    from bench.cli.cmd_evaluate import default_protocol
+    from bench.zoo.catalog import Zoo
+
+    zoo = Zoo.load()
+    assert default_protocol(zoo.get("cifar_smallgap_adv")) == "cifar10-battery-linf"
+    assert default_protocol(zoo.get("cifar_smallgap_normal")) == "cifar10-battery-linf"  # standard: the usual L∞
+    assert default_protocol(zoo.get("mnist_pool_adv")) == "mnist-battery-linf"
+    assert default_protocol(zoo.get("resnet50_linf_eps8")) == "imagenet-battery-linf"
+    l2 = next(e for e in zoo.entries.values() if e.dataset == "imagenet" and e.training.threat_model == "L2")
+    assert default_protocol(l2) == "imagenet-battery-l2"

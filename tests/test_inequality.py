@@ -427,3 +427,31 @@ def inequality_params(protocol):
     from bench.metrics.inequality import InequalityParams
 
     return InequalityParams.model_validate(protocol.metrics["inequality"])
+
+
+@pytest.mark.parametrize("kind", ["truncated", "empty", "foreign arrays", "wrong length"])
+def test_corrupt_batch_record_is_discarded_with_a_warning_and_recomputed(shared_assets, tmp_path, kind):
+    """A per-batch record left by an interrupted run that is unreadable or not this batch's is never used."""
+    from bench.battery import run_battery
+    from bench.metrics.base import ResumeStateWarning
+
+    entry, protocol = ZOO.get("cifar_cnn_a_adv"), small_protocol()
+    reference = run_battery(entry, protocol, results_dir=tmp_path / "ref", batch_size=8, device="cpu")
+    state = tmp_path / "run" / entry.id / "tiny-inequality.state" / "inequality"
+    state.mkdir(parents=True)
+    record = state / "batch-0000000.npz"
+    if kind == "truncated":
+        good = next((tmp_path / "ref").rglob("*.npz"), None)
+        record.write_bytes((good.read_bytes() if good else b"PK\x03\x04" * 50)[:60])
+    elif kind == "empty":
+        record.write_bytes(b"")
+    elif kind == "foreign arrays":
+        np.savez(record, indices=np.arange(8), something_else=np.zeros(3))
+    else:
+        np.savez(record, indices=np.arange(8), correct=np.ones(3, bool), gini_global=np.zeros(8), gini_regional=np.zeros(8))
+    partial = tmp_path / "run" / entry.id / "tiny-inequality.partial.json"
+    partial.write_text(json.dumps({"protocol_digest": protocol.digest(), "sample_ids": [str(i) for i in range(24)],
+                                   "metrics": {}}))
+    with pytest.warns(ResumeStateWarning, match="Discarding resume state"):
+        resumed = run_battery(entry, protocol, results_dir=tmp_path / "run", batch_size=8, device="cpu")
+    assert resumed.metrics == reference.metrics

@@ -116,7 +116,7 @@ def test_masked_model_is_flagged_and_an_honest_one_is_not():
     for model, expect_flag in ((Saturated(net), True), (net, False)):
         ctx, _ = ctx_for(model, x, y)
         out = METRICS.get("pgd_grid").run(ctx, params)
-        flags = masking_flags(out.values, {"pgd_grid": out.detail})
+        flags = masking_flags(METRICS.get("pgd_grid").records(out.values, out.detail, params), {"pgd_grid": out.detail})
         assert bool(flags) == expect_flag, flags
         if expect_flag:  # the saturated net keeps exactly its zero-gradient images, and the check says so
             kept, zero = out.detail["robust_flags"]["pgd10_acc@8/255"], out.detail["zero_gradient_flags"]
@@ -124,13 +124,31 @@ def test_masked_model_is_flagged_and_an_honest_one_is_not():
             assert any(f"{sum(kept)} of the {sum(kept)} images still correct under pgd10_acc@8/255" in f for f in flags)
 
 
+def record(name: str, value: float, n: int = 100):
+    """A hand-built value record: ``(metric, attack, ε, steps)`` given with the name, as a run would build it."""
+    from bench.results.values import share
+
+    metric, attack, eps, steps = RECORDS[name]
+    params = {"attack": attack, "eps": eps} | ({"steps": steps} if steps else {})
+    return share(name, metric, "accuracy", higher_is_better=True, value=value, n=n, **params)
+
+
+RECORDS = {"pgd1_acc@8/255": ("pgd_grid", "pgd", 8 / 255, 1), "pgd10_acc@8/255": ("pgd_grid", "pgd", 8 / 255, 10),
+           "pgd10_acc@2/255": ("pgd_grid", "pgd", 2 / 255, 10), "fgsm_acc@8/255": ("pgd_grid", "fgsm", 8 / 255, 1),
+           "autoattack_acc@8/255": ("autoattack", "autoattack", 8 / 255, None)}
+
+
+def records(values: dict) -> list:
+    return [record(name, v) for name, v in values.items()]
+
+
 def test_saturated_survivors_are_counted_on_the_strongest_attack_at_the_largest_eps():
     details = {"pgd_grid": {"zero_gradient_images": 2, "zero_gradient_flags": [1, 1, 0, 0],
                             "robust_flags": {"pgd10_acc@8/255": [1, 0, 1, 0], "pgd1_acc@8/255": [1, 1, 1, 0]}}}
-    flags = masking_flags({"pgd1_acc@8/255": 0.75, "pgd10_acc@8/255": 0.5}, details)
+    flags = masking_flags(records({"pgd1_acc@8/255": 0.75, "pgd10_acc@8/255": 0.5}), details)
     assert flags[-1].startswith("1 of the 2 images still correct under pgd10_acc@8/255")
     details["pgd_grid"]["zero_gradient_flags"] = [0, 1, 0, 1]  # zero gradients, but none among the survivors
-    assert len(masking_flags({"pgd1_acc@8/255": 0.75, "pgd10_acc@8/255": 0.5}, details)) == 1
+    assert len(masking_flags(records({"pgd1_acc@8/255": 0.75, "pgd10_acc@8/255": 0.5}), details)) == 1
 
 
 @pytest.mark.parametrize("values,expected", [
@@ -140,9 +158,9 @@ def test_saturated_survivors_are_counted_on_the_strongest_attack_at_the_largest_
     ({"pgd10_acc@8/255": 0.3, "autoattack_acc@8/255": 0.35}, "AutoAttack weaker than PGD"),
 ])
 def test_each_check_against_hand_built_values(values, expected):
-    flags = masking_flags(values, {})
+    flags = masking_flags(records(values), {})
     assert len(flags) == 1 and expected in flags[0]
-    assert masking_flags({k: 0.1 for k in values}, {}) == []
+    assert masking_flags(records({k: 0.1 for k in values}), {}) == []
 
 
 def test_real_robust_model_is_not_flagged_under_quick(shared_assets, tmp_path):
@@ -170,3 +188,25 @@ def test_autoattack_protocols_use_robustbench_budgets_and_rank_by_autoattack(nam
     assert protocol.metrics["autoattack"]["version"] == "standard"
     grid = PGDGridParams.model_validate(protocol.metrics["pgd_grid"])
     assert grid.eps == pytest.approx((eps,)) and max(grid.steps) >= 50  # PGD beside AutoAttack: the cross-check
+
+
+@pytest.mark.parametrize("text", ["{", "", "[]", '{"robust": [1, 0], "per_attack": {}}',
+                                  '{"robust": [1, 0, 1], "per_attack": {"no-such-attack": 0.5}}',
+                                  '{"robust": ["x", 0, 1], "per_attack": {}}'])
+def test_corrupt_or_foreign_autoattack_state_is_discarded_with_a_warning(tmp_path, text):
+    from bench.metrics.autoattack import AutoAttackMetric
+    from bench.metrics.base import ResumeStateWarning
+
+    path = tmp_path / "autoattack.state.json"
+    path.write_text(text)
+    with pytest.warns(ResumeStateWarning, match="Discarding resume state"):
+        assert AutoAttackMetric._load_state(path, 3, ["apgd-ce", "apgd-t"]) == {}
+    assert not path.exists()
+
+
+def test_usable_autoattack_state_is_kept(tmp_path):
+    from bench.metrics.autoattack import AutoAttackMetric
+
+    path = tmp_path / "autoattack.state.json"
+    path.write_text('{"robust": [1, 0, 1], "per_attack": {"apgd-ce": 0.6667}}')
+    assert AutoAttackMetric._load_state(path, 3, ["apgd-ce", "apgd-t"])["robust"] == [1, 0, 1]

@@ -13,7 +13,8 @@ from pathlib import Path
 
 STUDIES = {
     # training set, architecture, recipes (standard, adversarial), ε grid, protocol, images
-    "digits": ("digits", "digits_gap", ("digits-standard", "digits-pgd-at"), ("0.1", "0.2", "0.3"), "digits-demo", None),
+    "digits": ("digits", "digits_gap", ("digits-standard", "digits-pgd-at"), ("0.1", "0.2", "0.3"), "digits-battery-linf",
+               None),
     "cifar10": ("cifar10_5000", "smallgap", ("standard", "pgd-at"), ("2/255", "4/255", "8/255"),
                 "cifar10-inequality-code", 500),
 }
@@ -39,31 +40,48 @@ def add_parser(sub) -> None:
 
 
 def _verdict(results) -> str:
-    """Does Gini-g rise with the training ε (standard model at ε = 0)? Stated from the numbers."""
-    points = sorted(((r.model.training.eps or 0.0), r.metrics["gini_global"]) for r in results)
-    rises = all(b[1] > a[1] for a, b in zip(points, points[1:]))
-    listing = ", ".join(f"ε {e:.3g}: {g:.3f}" for e, g in points)
-    return (f"Gini-g by training ε — {listing}. Inequality "
-            + ("grows with ε at every step." if rises else "does not grow monotonically with ε here."))
+    """Does Gini-g rise with the training ε? Each step is a paired comparison on the same images
+    (bootstrap interval and permutation p-value of the difference), so the verdict does not follow noise."""
+    import numpy as np
+
+    from bench.leaderboard.columns import cell
+    from bench.stats import compare_paired
+
+    ordered = sorted(results, key=lambda r: r.model.training.eps or 0.0)
+    lines, significant = [], []
+    for a, b in zip(ordered, ordered[1:]):
+        ga, gb = (np.array([np.nan if g is None else g for g in r.details["inequality"]["per_image"]["gini_global"]])
+                  for r in (a, b))
+        c = compare_paired(gb, ga, n_resamples=5000, seed=0)
+        va, vb = a.value("gini_global"), b.value("gini_global")
+        verdict = ("rises" if c.ci_low > 0 else "falls" if c.ci_high < 0 else "changes by") \
+            + ("" if c.ci_low > 0 or c.ci_high < 0 else " a difference that is not significant at this size")
+        significant.append(c.ci_low > 0)
+        lines.append(f"Gini-g {verdict}: ε {_eps(a)} {cell(va)} → ε {_eps(b)} {cell(vb)}; "
+                     f"difference {c.difference:+.3f} [{c.ci_low:+.3f}, {c.ci_high:+.3f}], p = {c.p_value:.3g} "
+                     f"(paired, {c.n_images} images).")
+    overall = ("Inequality grows with ε at every step (each difference's 95% interval is above 0)."
+               if all(significant) else "Inequality does not grow significantly with ε at every step here.")
+    return "\n".join(lines + [overall])
+
+
+def _eps(result) -> str:
+    return f"{result.model.training.eps or 0:g}"
 
 
 def _summary(results, protocol_name: str):
-    """The board's columns, compact enough for an 80-column terminal."""
+    """The battery's columns, one row per model (the intervals are on the board and in the verdict)."""
     from rich.table import Table
 
-    from bench.leaderboard.render import board_columns, format_value
+    from bench.leaderboard.columns import BATTERY_COLUMNS, BATTERY_UNITS, cell
 
     table = Table(title=f"bench demo · {protocol_name}", title_justify="left")
-    columns = board_columns(results[0]) | board_columns(results[-1])
-    wanted = [label for label in columns if not label.startswith("Occ-") or label == "Occ-B (%)"]
     table.add_column("train ε")
-    for label in wanted:
-        table.add_column(label.replace(" (%)", " %").replace("PGD @ train ε", "PGD@ε"), justify="right")
+    shown = [c for c in BATTERY_COLUMNS if any(c.pick(r.values) for r in results)]
+    for c in shown:
+        table.add_column(c.header(BATTERY_UNITS.get(c.label, "share")).replace(" (%)", "%"), justify="right")
     for r in results:
-        cols = board_columns(r)
-        cells = [format_value(cols[label], r.produced_by[cols[label]], r.metrics[cols[label]])
-                 if cols.get(label) in r.metrics else "-" for label in wanted]
-        table.add_row(f"{r.model.training.eps or 0:g}", *cells)
+        table.add_row(_eps(r), *(cell(c.pick(r.values), interval=False) for c in shown))
     return table
 
 

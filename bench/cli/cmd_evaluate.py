@@ -9,7 +9,8 @@ from pathlib import Path
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``evaluate`` and ``submit``."""
-    p.add_argument("--protocol", metavar="P", help="protocol name or YAML path (default: <dataset>-default; "
+    p.add_argument("--protocol", metavar="P", help="protocol name or YAML path (default: the battery of the "
+                                                   "model's data set and threat model, e.g. cifar10-battery-linf; "
                                                    "see `bench protocols`)")
     p.add_argument("--n-examples", type=int, metavar="N", help="override the protocol's number of images")
     p.add_argument("--batch-size", type=int, default=100, metavar="B", help="images per forward pass (default 100)")
@@ -26,8 +27,17 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate one model under a protocol",
                        description="Evaluate one registry model (or an entry YAML) under a protocol and "
-                                   "write <results>/<model>/<protocol>.json. An interrupted run resumes "
-                                   "from its finished metrics when run again.")
+                                   "write <results>/<model>/<protocol>.json. Without --protocol it runs the "
+                                   "standardized battery of the model's data set and threat model: clean "
+                                   "accuracy, AutoAttack with a PGD cross-check and masking flags, attribution "
+                                   "Gini, inductive noise and occlusion (paper 000) and Kendall tau under the "
+                                   "attack against interpretability (paper 001); every value comes with its "
+                                   "direction, n and 95%% interval. An interrupted run resumes from its "
+                                   "finished work when run again.",
+                       epilog="examples: bench evaluate --model cifar_smallgap_adv --n-examples 64   (battery, CPU scale)\n"
+                              "          bench evaluate --model resnet50_linf_eps8 --device cuda\n"
+                              "          bench evaluate --model cifar_smallgap_adv --protocol cifar10-pgd-paper001",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--model", metavar="ID", help="registry id (see `bench list`)")
     who.add_argument("--entry", metavar="FILE", help="an entry YAML file instead of a registry id")
@@ -45,15 +55,25 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise BenchError("--batch-size must be positive.")
 
 
+def default_protocol(entry) -> str:
+    """The battery of the entry's data set and threat model (a standard model: the data set's usual
+    threat model, L∞); the data set's default protocol where no battery is shipped for it."""
+    from bench.protocols import battery_protocol_name, default_protocol_name
+
+    threat = entry.training.threat_model if entry.training.threat_model in ("Linf", "L2") else "Linf"
+    return battery_protocol_name(entry.dataset, threat) or battery_protocol_name(entry.dataset, "Linf") \
+        or default_protocol_name(entry.dataset)
+
+
 def evaluate_entry(entry, zoo, args: argparse.Namespace):
     """Resolve the protocol, run the battery with progress bars, print a summary; return the result."""
     from bench.battery import run_battery
     from bench.cli.output import print_json, progress_bars
-    from bench.protocols import default_protocol_name, get_protocol
+    from bench.protocols import get_protocol
     from bench.results.store import DEFAULT_RESULTS_DIR
 
     check_run_options(args)
-    protocol = get_protocol(args.protocol or default_protocol_name(entry.dataset))
+    protocol = get_protocol(args.protocol or default_protocol(entry))
     protocol = protocol.resolve(entry.dataset, n_examples=args.n_examples, seed=args.seed)
     with progress_bars(enabled=not (args.no_progress or args.json)) as progress:
         result = run_battery(entry, protocol, results_dir=args.results or DEFAULT_RESULTS_DIR,
@@ -67,18 +87,24 @@ def evaluate_entry(entry, zoo, args: argparse.Namespace):
 
 
 def print_summary(result) -> None:
+    """Every value with its interval, direction and n, as a table on stdout."""
     from rich.markup import escape
     from rich.table import Table
 
     from bench.cli.output import stdout
-    from bench.leaderboard.render import column_label, format_value
+    from bench.leaderboard.columns import cell, label
 
     table = Table(title=f"{result.model.id} · {result.protocol['name']} ({result.protocol_digest})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k, v in result.metrics.items():
-        table.add_row(escape(column_label(k, result.produced_by[k])), format_value(k, result.produced_by[k], v))
+    for name, justify in (("value", "left"), ("result [95% interval]", "right"), ("n", "right")):
+        table.add_column(name, justify=justify)
+    for v in result.values:
+        table.add_row(escape(label(v)), cell(v), str(v.n))
     stdout.print(table)
+    for metric, detail in result.details.items():
+        if isinstance(detail, dict) and detail.get("skipped"):
+            stdout.print(f"{metric}: not measured ({detail['skipped']})", style="yellow")
+    for flag in result.flags:
+        stdout.print(f"⚠ {escape(flag)}", style="yellow")
     stdout.print(f"{len(result.provenance.sample_ids)} images on {result.provenance.device} in "
                  f"{result.provenance.duration_s:.1f} s", style="dim")
 

@@ -13,8 +13,27 @@ def add_parser(sub) -> None:
                        description="Regenerate leaderboards/<dataset>-<threat>.md, one page per model "
                                    "(leaderboards/models/<id>.md) and an index, from the result files.")
     p.add_argument("--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the results folder's parent)")
+    p.add_argument("--out", type=Path, metavar="PATH", help="output folder (default: the results folder's parent); "
+                                                           "with --format csv|json, a file (default: stdout)")
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md",
+                   help="md: the markdown boards and model pages (default); csv / json: one row per model, "
+                        "protocol and value, with its interval and parameters as columns (for notebooks)")
     p.set_defaults(handler=run)
+
+
+def load_results(results_dir: Path) -> list:
+    """Every readable result under ``results_dir``; each unreadable file is named in a warning and skipped."""
+    from bench.cli.output import stderr
+    from bench.errors import MissingFileError
+    from bench.results import read_results
+
+    if not results_dir.is_dir():
+        raise MissingFileError(f"No result files: {results_dir} does not exist. Run `bench evaluate` first.")
+    skipped: list[str] = []
+    results = read_results(results_dir, skipped=skipped)
+    for message in skipped:
+        stderr.print(f"warning: skipped {message}", style="yellow", markup=False, highlight=False)
+    return results
 
 
 PNG_MARK = (b"Generated-by", b"bench leaderboard")  # a tEXt chunk: the PNG figures' generated mark
@@ -113,8 +132,26 @@ def run(args: argparse.Namespace) -> int:
     from bench.results.store import DEFAULT_RESULTS_DIR
 
     results_dir = args.results or DEFAULT_RESULTS_DIR
+    if args.format != "md":
+        return export_table(results_dir, args.format, args.out)
     out = args.out or results_dir.parent
     written = write_leaderboards(results_dir, out)
     stdout.print(f"Wrote {len(written)} pages under {out}.")
     return 0
 
+
+def export_table(results_dir: Path, fmt: str, out: Path | None) -> int:
+    """``--format csv|json``: the long value table on stdout, or written atomically to ``out``."""
+    import sys
+
+    from bench.cli.output import stdout
+    from bench.leaderboard.tables import export
+    from bench.results.store import write_text_atomic
+
+    text = export(load_results(results_dir), fmt)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+        stdout.print(f"Wrote {out}.")
+    return 0

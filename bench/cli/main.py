@@ -14,16 +14,17 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.cli import (cmd_demo, cmd_evaluate, cmd_leaderboard, cmd_list, cmd_protocols, cmd_show, cmd_submit, cmd_table,
-                       cmd_train, cmd_transfer, cmd_validate)
+from bench.cli import (cmd_demo, cmd_evaluate, cmd_leaderboard, cmd_list, cmd_migrate, cmd_protocols, cmd_show,
+                       cmd_submit, cmd_table, cmd_train, cmd_transfer, cmd_validate)
 
 COMMANDS = (cmd_demo, cmd_train, cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit,
-            cmd_leaderboard, cmd_table, cmd_transfer)
+            cmd_leaderboard, cmd_table, cmd_transfer, cmd_migrate)
 
 EPILOG = """examples:
   bench demo                                   offline: train, evaluate, leaderboard on the digits (minutes)
   bench list                                   the registry (add --robustbench for RobustBench's zoo)
-  bench evaluate --model cifar10_resnet18_standard --n-examples 1000
+  bench evaluate --model cifar_smallgap_adv --n-examples 64
+                                               the battery of its data set and threat model
   bench submit my_model.yaml                   validate, evaluate, write result + leaderboard
   bench leaderboard                            regenerate leaderboards/ from the result files
   bench evaluate --model cifar_smallgap_adv --protocol cifar10-inequality-code

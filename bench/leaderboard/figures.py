@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import io
-import re
 
 from bench.results import Result
-from bench.spec import parse_eps
 
-PGD_VALUE = re.compile(r"^pgd(\d+)_acc@(.+)$")
 
 
 def accuracy_vs_eps_png(result: Result) -> bytes:
@@ -19,10 +16,9 @@ def accuracy_vs_eps_png(result: Result) -> bytes:
     import matplotlib.pyplot as plt
 
     curves: dict[int, list[tuple[float, float]]] = {}
-    for name, value in result.metrics.items():
-        match = PGD_VALUE.match(name)
-        if match:
-            curves.setdefault(int(match.group(1)), []).append((float(parse_eps(match.group(2))), value))
+    for v in result.find("pgd_grid", "accuracy", attack="pgd"):
+        if v.value is not None:
+            curves.setdefault(int(v.params["steps"]), []).append((float(v.params["eps"]), v.value))
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
     scale = 255 if result.model.dataset not in ("mnist", "digits") else 1
     for steps in sorted(curves):
@@ -70,8 +66,8 @@ def _examples(results_dir, result: Result, metric: str):
     """The ``examples.npz`` a metric left beside ``result``, or None."""
     import numpy as np
 
-    from bench.battery import artifact_path
     from bench.results import result_path
+    from bench.results.store import artifact_path
 
     if results_dir is None:
         return None
@@ -86,7 +82,7 @@ def figures_for(results: list[Result], results_dir=None) -> dict[str, bytes]:
     """Every model page's figures: accuracy against ε for PGD grids; attribution maps, corrupted
     examples and error against k for inequality results (examples are read from ``results_dir``)."""
     figures = {f"models/{r.model.id}-{r.protocol['name']}-accuracy-vs-eps.png": accuracy_vs_eps_png(r)
-               for r in results if any(m == "pgd_grid" for m in r.produced_by.values())}
+               for r in results if r.find("pgd_grid", "accuracy", attack="pgd")}
     for r in results:
         if "inequality" in r.produced_by.values():
             figures.update(inequality_figures(r, results_dir))
@@ -176,17 +172,16 @@ def occluded_examples_png(result: Result, examples) -> bytes:
     return _png(fig)
 
 
-NOISE_VALUE = re.compile(r"^(noise_random|noise_i|noise_ii)_err@(\d+)$")
+NOISE_MODES = ("noise_random", "noise_i", "noise_ii")
 
 
 def noise_error_vs_k_png(result: Result) -> bytes:
     """Figure 3: error rate under random, Noise-I and Noise-II corruption against the number of sub-pixels k."""
     plt = _pyplot()
     curves: dict[str, list[tuple[int, float]]] = {}
-    for name, value in result.metrics.items():
-        match = NOISE_VALUE.match(name)
-        if match:
-            curves.setdefault(match.group(1), []).append((int(match.group(2)), value))
+    for v in result.find("inequality", "error_rate"):
+        if v.params.get("attack") in NOISE_MODES and v.value is not None:
+            curves.setdefault(str(v.params["attack"]), []).append((int(v.params["k"]), v.value))
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
     labels = {"noise_random": "random pixels", "noise_i": "Noise-I (add)", "noise_ii": "Noise-II (replace)"}
     for mode in labels:
@@ -207,7 +202,7 @@ def inequality_figures(result: Result, results_dir) -> dict[str, str | bytes]:
     """The three figures of an inequality result (``name → png``); example figures need the saved examples."""
     stem = f"models/{result.model.id}-{result.protocol['name']}"
     figures: dict[str, bytes] = {}
-    if any(NOISE_VALUE.match(k) for k in result.metrics):
+    if any(v.params.get("attack") in NOISE_MODES for v in result.find("inequality", "error_rate")):
         figures[f"{stem}-noise-vs-k.png"] = noise_error_vs_k_png(result)
     examples = _examples(results_dir, result, "inequality")
     if examples is not None:

@@ -18,7 +18,7 @@ from typing import Literal
 import torch
 from pydantic import Field, field_validator
 
-from bench.metrics.base import METRICS, MetricOutput, RunContext
+from bench.metrics.base import METRICS, MetricOutput, RunContext, discard_state
 from bench.spec import Strict, format_eps, parse_eps
 
 
@@ -70,9 +70,15 @@ def run_one_attack(adversary, attack: str, x: torch.Tensor, y: torch.Tensor, bat
 class AutoAttackMetric:
     name = "autoattack"
     label = "AutoAttack"
-    higher_is_better = True
-    percent = True
     params_schema = AutoAttackParams
+
+    def records(self, values: dict, detail: dict, params: AutoAttackParams) -> list:
+        """Robust accuracy under the version's attacks, from the per-image robust flags (exact interval)."""
+        from bench.results.values import share
+
+        name = autoattack_value(detail["eps"])
+        return [share(name, self.name, "accuracy", detail["robust_flags"], higher_is_better=True,
+                      attack="autoattack", version=detail["version"], norm=detail["norm"], eps=detail["eps"])]
 
     def run(self, ctx: RunContext, params: AutoAttackParams) -> MetricOutput:
         norm = params.norm or ctx.protocol.threat_model
@@ -80,7 +86,7 @@ class AutoAttackMetric:
         x, y = ctx.testset.load(ctx.indices)
         adversary = make_adversary(ctx.model, params, norm, eps, ctx.seed, ctx.device)
         state_file = self._state_file(ctx)
-        state = json.loads(state_file.read_text()) if state_file and state_file.is_file() else {}
+        state = self._load_state(state_file, len(ctx.indices), adversary.attacks_to_run)
         robust = torch.tensor(state["robust"], dtype=torch.bool) if state else self._clean_flags(ctx, x, y)
         per_attack, log = dict(state.get("per_attack", {})), _WarningLog()
         logging.getLogger("auto-attack").addHandler(log)
@@ -108,10 +114,32 @@ class AutoAttackMetric:
 
     @staticmethod
     def _clean_flags(ctx: RunContext, x, y) -> torch.Tensor:
+        """Correctly classified images: the run's shared clean predictions when it has them."""
+        if ctx.predictions is not None:
+            return torch.as_tensor(ctx.predictions) == y
         with torch.no_grad():
             preds = [ctx.model(x[i:i + ctx.batch_size].to(ctx.device)).argmax(1).cpu()
                      for i in range(0, len(x), ctx.batch_size)]
         return torch.cat(preds) == y
+
+    @staticmethod
+    def _load_state(path: Path | None, n: int, attacks: list[str]) -> dict:
+        """The robust flags after the attacks an interrupted run finished; {} when none or not usable."""
+        if path is None or not path.is_file():
+            return {}
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            robust, per_attack = state["robust"], state["per_attack"]
+            ok = (isinstance(robust, list) and len(robust) == n and all(r in (0, 1, True, False) for r in robust)
+                  and isinstance(per_attack, dict) and set(per_attack) <= set(attacks)
+                  and all(isinstance(v, (int, float)) for v in per_attack.values()))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            discard_state(path, f"unreadable ({type(exc).__name__})")
+            return {}
+        if not ok:
+            discard_state(path, "it does not describe this run's images and attacks")
+            return {}
+        return state
 
     @staticmethod
     def _state_file(ctx: RunContext) -> Path | None:

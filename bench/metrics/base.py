@@ -2,10 +2,14 @@
 
 A metric is a registered object with
 
-- ``name`` (its protocol key), ``label`` (its leaderboard column), ``higher_is_better``
-  (the only source of leaderboard sort order) and ``percent`` (shown ×100),
+- ``name`` (its protocol key) and ``label`` (a short human name); the direction and unit of each
+  value it reports are on that value's record, not on the metric,
 - ``params_schema``: the pydantic schema of its protocol parameters,
-- ``run(ctx, params) -> MetricOutput``: flat numeric values plus per-metric detail.
+- ``run(ctx, params) -> MetricOutput``: flat numeric values plus per-metric detail,
+- ``records(values, detail, params) -> list[Value]``: the same values as records with their
+  identity (quantity and parameters, built from ``params``, never parsed from a name), direction,
+  n and 95% interval (:mod:`bench.results.values`). It is pure, so ``bench migrate`` rebuilds the
+  records of a version-1 result file from its values and details.
 
 The maths lives in pure functions beside each metric; ``run`` only streams the selected
 images through them in batches.
@@ -13,6 +17,7 @@ images through them in batches.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +44,14 @@ class RunContext:
     seed: int
     progress: Any = None  # a callable(advance: int) or None
     state_dir: Path | None = None  # where a metric may keep state to resume an interrupted run
+    predictions: np.ndarray | None = None  # the clean prediction of each selected image, computed once per run
+
+    def predicted(self, idx: np.ndarray) -> torch.Tensor:
+        """The clean predictions of test-set positions ``idx`` (one shared forward pass per run)."""
+        if self.predictions is None:
+            raise RuntimeError("the run computed no clean predictions")
+        position = {int(i): p for p, i in enumerate(self.indices)}
+        return torch.as_tensor(self.predictions[[position[int(i)] for i in idx]], device=self.device)
 
     def batches(self) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
         """The selected images in order, ``batch_size`` at a time, on the run's device."""
@@ -50,20 +63,34 @@ class RunContext:
                 self.progress(len(idx))
 
 
+class ResumeStateWarning(UserWarning):
+    """Saved state of an interrupted run was unreadable or foreign: it is discarded and recomputed."""
+
+
+def discard_state(path: Path, why: str) -> None:
+    """Warn that resume state at ``path`` is not used, and remove it (never compute a number from it)."""
+    warnings.warn(f"Discarding resume state {path}: {why}. It is recomputed.", ResumeStateWarning, stacklevel=2)
+    if Path(path).is_file():
+        Path(path).unlink(missing_ok=True)
+
+
 @dataclass
 class MetricOutput:
     values: dict[str, float]
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+Value = Any  # bench.results.values.Value (kept loose here: results import metrics lazily)
+
+
 class Metric(Protocol):
     name: ClassVar[str]
     label: ClassVar[str]
-    higher_is_better: ClassVar[bool]
-    percent: ClassVar[bool]  # a share in [0,1], shown as a percentage
     params_schema: ClassVar[type[BaseModel]]
 
     def run(self, ctx: RunContext, params: BaseModel) -> MetricOutput: ...
+
+    def records(self, values: dict[str, float], detail: dict[str, Any], params: BaseModel) -> list[Value]: ...
 
 
 METRICS: Registry[Metric] = Registry("metric")

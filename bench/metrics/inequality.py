@@ -9,7 +9,11 @@ before the next starts, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
@@ -23,7 +27,7 @@ from bench.attribution import AttributionParams, attribute, gini_global, gini_re
 from bench.attribution.gini import Transform
 from bench.attribution.space import InputSpace, SpaceName
 from bench.errors import SpecError
-from bench.metrics.base import METRICS, MetricOutput, RunContext
+from bench.metrics.base import METRICS, MetricOutput, RunContext, discard_state
 from bench.spec import Strict
 
 COLOURS = {"black": 0.0, "grey": 0.5, "white": 1.0}
@@ -168,10 +172,15 @@ def occlusion_batch(space, z, y, attribution, params: OcclusionParams, region_si
 
 
 def inequality_batch(model, x, y, indices, params: InequalityParams, seed: int, batch_size: int,
-                     keep_images: bool = False) -> BatchRecord:
-    """Everything the battery measures on one batch of [0,1] images (see the module docstring)."""
-    with torch.no_grad():
-        correct = model(x).argmax(1) == y
+                     keep_images: bool = False, predicted: torch.Tensor | None = None) -> BatchRecord:
+    """Everything the battery measures on one batch of [0,1] images (see the module docstring).
+
+    ``predicted``: the clean predictions when the run already has them (no forward pass then).
+    """
+    if predicted is None:
+        with torch.no_grad():
+            predicted = model(x).argmax(1)
+    correct = predicted == y
     measured = correct if params.gini.images == "correct" else torch.ones_like(correct)
     where = measured.nonzero().squeeze(1)
     attr_space, space = input_space(model, params.attribution.space), input_space(model, params.space)
@@ -204,13 +213,18 @@ def _save_record(path, record: BatchRecord, examples: int) -> None:
     arrays.update({f"noise/{k}": v for k, v in record.noise.items()})
     arrays.update({f"occlusion/{k}/{f}": v for k, d in record.occlusion.items() for f, v in d.items()})
     arrays.update({f"images/{k}": v[:examples].numpy() for k, v in record.images.items()})
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _load_record(path) -> BatchRecord:
-    with np.load(path) as f:
+    with np.load(path, allow_pickle=False) as f:
         data = {k: f[k] for k in f.files}
     occlusion: dict[str, dict[str, np.ndarray]] = {}
     for key, value in data.items():
@@ -220,6 +234,42 @@ def _load_record(path) -> BatchRecord:
     return BatchRecord(data["indices"], data["correct"], data["gini_global"], data["gini_regional"],
                        {k[6:]: v for k, v in data.items() if k.startswith("noise/")}, occlusion,
                        {k[7:]: torch.from_numpy(v) for k, v in data.items() if k.startswith("images/")})
+
+
+def _resumed_record(path: Path, idx: np.ndarray, params: InequalityParams) -> BatchRecord | None:
+    """A batch record an interrupted run saved for these images, or None (none, another batch size, unusable)."""
+    if not path.is_file():
+        return None
+    try:
+        record = _load_record(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        discard_state(path, f"unreadable batch record ({type(exc).__name__})")
+        return None
+    if not np.array_equal(record.indices, idx):  # another --batch-size: recompute
+        return None
+    problem = _record_problem(record, params)
+    if problem:
+        discard_state(path, problem)
+        return None
+    return record
+
+
+def _record_problem(record: BatchRecord, params: InequalityParams) -> str | None:
+    """Why a loaded record cannot be this batch's (wrong lengths or missing values), or None."""
+    n, n_correct = len(record.indices), int(np.asarray(record.correct, dtype=bool).sum())
+    if any(len(a) != n for a in (record.correct, record.gini_global, record.gini_regional)):
+        return "per-image arrays of the wrong length"
+    wanted_noise = {noise_value(m, k) for k in params.noise.k for m in NOISE_MODES} if params.noise else set()
+    wanted_occ = {occlusion_value(c, b) for b in params.occlusion.budgets for c in params.occlusion.colors} \
+        if params.occlusion else set()
+    if n_correct and (set(record.noise) != wanted_noise or set(record.occlusion) != wanted_occ):
+        return "values of another protocol"
+    if any(set(d) != {"success", "count", "radius", "area"} for d in record.occlusion.values()):
+        return "occlusion records with missing fields"
+    lengths = [len(v) for v in record.noise.values()] + [len(f) for d in record.occlusion.values() for f in d.values()]
+    if any(length != n_correct for length in lengths):
+        return "attack records of the wrong length"
+    return None
 
 
 def _summary(values: np.ndarray, measured: np.ndarray) -> dict[str, float | int]:
@@ -246,33 +296,59 @@ class Inequality:
 
     name = "inequality"
     label = "Inequality"
-    higher_is_better = False  # a more equal model, and a lower error under noise and occlusion, is better
-    percent = False
     params_schema = InequalityParams
 
-    def is_percent(self, value_name: str) -> bool:
-        return "_err@" in value_name
+    def records(self, values: dict, detail: dict, params: InequalityParams) -> list:
+        """Gini-g/-r (bootstrap over images) and the noise and occlusion error rates (exact intervals).
 
-    def board_columns(self, values: dict[str, float], params: dict) -> dict[str, str]:
-        """The leaderboard's columns at the protocol's main budgets: label → value name."""
-        p = InequalityParams.model_validate(params)
-        columns = {"Gini-g": "gini_global", "Gini-r": "gini_regional"}
-        if p.noise:
-            columns |= {"Noise-I (%)": noise_value("noise_i", p.noise.main),
-                        "Noise-II (%)": noise_value("noise_ii", p.noise.main)}
-        if p.occlusion:
-            columns |= {f"Occ-{c[0].upper()} (%)": occlusion_value(c, p.occlusion.budgets[0]) for c in COLOURS}
-        return {label: name for label, name in columns.items() if name in values}
+        Lower is better throughout: a more equal attribution, and fewer predictions changed by the
+        inductive corruptions (paper 000, §3).
+        """
+        from bench.results.values import mean
+
+        per_image = detail.get("per_image", {})
+        gini = {"transform": params.gini.transform, "images": params.gini.images,
+                "attribution": params.attribution.method}
+        out = [mean("gini_global", self.name, "gini_global", per_image.get("gini_global", []),
+                    higher_is_better=False, value=values.get("gini_global"), **gini),
+               mean("gini_regional", self.name, "gini_regional", per_image.get("gini_regional", []),
+                    higher_is_better=False, value=values.get("gini_regional"), region_size=params.region_size,
+                    regional=params.gini.regional, **gini)]
+        return out + self._noise_records(values, detail, params) + self._occlusion_records(values, detail, params)
+
+    def _noise_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
+        from bench.results.values import share
+
+        if not params.noise:
+            return []
+        names = [(noise_value(mode, k), mode, k) for k in params.noise.k for mode in NOISE_MODES]
+        return [share(name, self.name, "error_rate", higher_is_better=False, value=values[name],
+                      n=detail["n_correct"], attack=mode, k=k, distribution=params.noise.distribution,
+                      main=k == params.noise.main)
+                for name, mode, k in names if name in values]
+
+    def _occlusion_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
+        from bench.results.values import share
+
+        if not params.occlusion:
+            return []
+        occ = detail.get("occlusion", {})
+        names = [(occlusion_value(c, b), c, b) for b in params.occlusion.budgets for c in params.occlusion.colors]
+        return [share(name, self.name, "error_rate", occ[name]["per_image"]["success"], higher_is_better=False,
+                      attack="occlusion", colour=colour, max_count=budget[0], max_radius=budget[1],
+                      main=budget == params.occlusion.budgets[0])
+                for name, colour, budget in names if name in values]
 
     def run(self, ctx: RunContext, params: InequalityParams) -> MetricOutput:
         check_fits(params, ctx.entry.preprocessing.input_size)
         records, kept = [], 0
         for position, (idx, x, y) in zip(range(0, len(ctx.indices), ctx.batch_size), ctx.batches()):
             path = ctx.state_dir / f"batch-{position:07d}.npz"
-            record = _load_record(path) if path.is_file() else None
-            if record is None or not np.array_equal(record.indices, idx):  # none yet, or another --batch-size
+            record = _resumed_record(path, idx, params)
+            if record is None:
                 record = inequality_batch(ctx.model, x, y, idx, params, ctx.seed, ctx.batch_size,
-                                          keep_images=kept < params.examples)
+                                          keep_images=kept < params.examples,
+                                          predicted=ctx.predicted(idx) if ctx.predictions is not None else None)
                 _save_record(path, record, params.examples - kept)
                 record = _load_record(path)  # the same arrays a resumed run would read
             kept += len(record.images.get("clean", ()))

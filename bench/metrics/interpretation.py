@@ -81,6 +81,21 @@ def choose_interpreter(model, name: str) -> str:
     return ("cam" if getattr(model, "has_cam", False) else "gradcam_signed") if name == "auto" else name
 
 
+def unavailable_reason(model, interpreter: str) -> str | None:
+    """Why ``interpreter`` cannot explain ``model`` (no CAM head, no convolution for GradCAM), or None."""
+    from bench.errors import SpecError
+    from bench.interpretation.interpreters import last_conv_layer
+
+    if interpreter == "cam":
+        return None if getattr(model, "has_cam", False) else "the network has no CAM head"
+    if interpreter.startswith("gradcam"):
+        try:
+            last_conv_layer(model)
+        except SpecError:
+            return "the network has neither a CAM head nor a convolution for GradCAM"
+    return None
+
+
 def first_success(model, x: torch.Tensor, y: torch.Tensor, params: Prop1Params) -> torch.Tensor:
     """Each image's first PGD iterate that the model misclassifies (its last iterate when none is)."""
     attack = PGD(model, params.eps, params.steps, params.step_size, random_start=params.random_start)
@@ -120,28 +135,45 @@ def deciles(values: np.ndarray) -> list[float]:
 class Interpretation:
     name = "interpretation"
     label = "Interp. robustness (τ)"
-    higher_is_better = True
-    percent = False
     params_schema = InterpretationParams
 
-    def board_columns(self, values: dict[str, float], params: dict) -> dict[str, str]:
-        p = InterpretationParams.model_validate(params)
-        main = tau_value(p.main_eps if p.main_eps is not None else max(p.eps))
-        return {f"{self.label} @{main.split('@')[1]}": main} if main in values else {}
+    def records(self, values: dict, detail: dict, params: InterpretationParams) -> list:
+        """Mean Kendall τ per ε (bootstrap over the images it is defined on); Proposition 1's share."""
+        from bench.results.values import mean, share
 
-    def is_percent(self, value_name: str) -> bool:
-        return value_name == "prop1_holds"
+        if "skipped" in detail:
+            return []
+        main = params.main_eps if params.main_eps is not None else max(params.eps)
+        out = []
+        for eps in params.eps:
+            name = tau_value(eps)
+            if name not in values:
+                continue
+            taus = detail["per_image_tau"][name]
+            changed = detail.get("label_changed_flags", {}).get(name, [0] * len(taus))
+            out.append(mean(name, self.name, "tau", [None if c else t for t, c in zip(taus, changed)],
+                            higher_is_better=True, value=values[name], attack="aai", eps=eps, steps=params.steps,
+                            k=params.k, interpreter=detail["interpreter"], iterate=params.iterate,
+                            objective=params.objective, main=eps == main))
+        if "prop1_holds" in values and params.prop1 is not None:
+            out.append(prop1_record(values["prop1_holds"], detail["prop1"], params.prop1, self.name))
+        return out
 
     def run(self, ctx: RunContext, params: InterpretationParams) -> MetricOutput:
         interpreter = choose_interpreter(ctx.model, params.interpreter)
+        reason = unavailable_reason(ctx.model, interpreter)
+        if reason:
+            if ctx.progress is not None:
+                ctx.progress(len(ctx.indices))
+            return MetricOutput(values={}, detail={"skipped": reason, "interpreter": interpreter})
         taus: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         changed: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         gaps: list[tuple[np.ndarray, np.ndarray]] = []
         main = params.eps.index(params.main_eps) if params.main_eps in params.eps else params.eps.index(max(params.eps))
         shown: dict[str, list[np.ndarray]] = {"clean": [], "map_clean": [], "map_attacked": [], "attacked": [], "tau": []}
-        for _, x, y in ctx.batches():
+        for idx, x, y in ctx.batches():
             with torch.no_grad():
-                predicted = ctx.model(x).argmax(1)
+                predicted = ctx.predicted(idx) if ctx.predictions is not None else ctx.model(x).argmax(1)
                 clean = interpret(interpreter, ctx.model, x, predicted)[:, 0]
             # every ε at once: one attack on len(eps) copies of the batch, each with its own budget
             budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
@@ -171,6 +203,8 @@ class Interpretation:
         values = {tau_value(eps): _nanmean(t) for eps, t in kept.items()}
         detail = {"interpreter": interpreter, "iterate": params.iterate, "objective": params.objective,
                   "label_changed": {tau_value(e): int(np.concatenate(c).sum()) for e, c in changed.items()},
+                  "label_changed_flags": {tau_value(e): np.concatenate(c).astype(int).tolist()
+                                          for e, c in changed.items()},
                   "undefined_tau": {tau_value(e): int(np.isnan(np.concatenate(t)).sum()) for e, t in taus.items()},
                   "per_image_tau": {tau_value(e): [None if v != v else round(float(v), 5) for v in np.concatenate(t)]
                                     for e, t in taus.items()}}
@@ -194,9 +228,22 @@ class Proposition1:
 
     name = "proposition1"
     label = "Prop. 1 holds"
-    higher_is_better = True
-    percent = True
     params_schema = Prop1Params
+
+    def records(self, values: dict, detail: dict, params: Prop1Params) -> list:
+        """The share of successful PGD examples on which the bound of eq. (5) holds, and the accuracy
+        under that PGD (the images it did not fool: correctly classified minus successful, over all)."""
+        from bench.results.values import share
+
+        if "prop1_holds" not in values:
+            return []
+        out = [prop1_record(values["prop1_holds"], detail["prop1"], params, self.name)]
+        if "n_correct" in detail:
+            n, fooled = detail["n_images"], detail["prop1"]["n_successful"]
+            out.append(share(prop1_accuracy_value(params), self.name, "accuracy", higher_is_better=True,
+                             value=(detail["n_correct"] - fooled) / n if n else None, n=n, attack="pgd",
+                             eps=params.eps, steps=params.steps, iterate=params.iterate))
+        return out
 
     def run(self, ctx: RunContext, params: Prop1Params) -> MetricOutput:
         if not getattr(ctx.model, "has_cam", False):
@@ -204,7 +251,26 @@ class Proposition1:
         gaps = [prop1_batch(ctx.model, x, y, params) for _, x, y in ctx.batches()]
         d, half = np.concatenate([g[0] for g in gaps]), np.concatenate([g[1] for g in gaps])
         holds = float((d >= half - 1e-4 * np.abs(half).clip(min=1)).mean()) if len(d) else float("nan")
-        return MetricOutput(values={"prop1_holds": holds}, detail={"prop1": prop1_detail(d, half)})
+        correct = int((torch.as_tensor(ctx.predictions) == torch.from_numpy(ctx.testset.labels[ctx.indices])).sum()) \
+            if ctx.predictions is not None else None
+        detail = {"prop1": prop1_detail(d, half), "n_images": len(ctx.indices)}
+        detail |= {"n_correct": correct} if correct is not None else {}
+        out = MetricOutput(values={"prop1_holds": holds}, detail=detail)
+        if correct is not None:
+            out.values[prop1_accuracy_value(params)] = (correct - len(d)) / len(ctx.indices)
+        return out
+
+
+def prop1_accuracy_value(params: Prop1Params) -> str:
+    return f"prop1_pgd{params.steps}_acc@{format_eps(params.eps)}"
+
+
+def prop1_record(holds: float, detail: dict, params: Prop1Params, metric: str):
+    """Proposition 1 (eq. 5) holds on this share of the successful PGD examples (exact interval)."""
+    from bench.results.values import share
+
+    return share("prop1_holds", metric, "prop1_holds", higher_is_better=True, value=holds,
+                 n=detail["n_successful"], attack="pgd", eps=params.eps, steps=params.steps, iterate=params.iterate)
 
 
 def prop1_detail(d: np.ndarray, half: np.ndarray) -> dict:
@@ -276,12 +342,28 @@ class InterpretabilitySneaking:
 
     name = "isa"
     label = "ISA"
-    higher_is_better = True  # a larger unavoidable discrepancy makes sneaking harder
-    percent = False
     params_schema = SneakingParams
 
-    def is_percent(self, value_name: str) -> bool:
-        return value_name.startswith("isa_success@")
+    def records(self, values: dict, detail: dict, params: SneakingParams) -> list:
+        """Per ε: ISA's success rate (lower is better for the model) and the discrepancy and NDS it
+        could not avoid (higher is better: sneaking is harder); then Appendix B's NDS and NSL."""
+        from bench.results.values import mean, share
+
+        out, ident = [], {"classes": params.classes, "p": params.p, "interpreter": detail["interpreter"]}
+        for eps in params.eps:
+            e = format_eps(eps)
+            part = detail["per_eps"].get(e)
+            if part is None:
+                continue
+            out += [share(f"isa_success@{e}", self.name, "success_rate", higher_is_better=False,
+                          value=values[f"isa_success@{e}"], n=part["n_attacked"], eps=eps, **ident),
+                    mean(f"isa_discrepancy@{e}", self.name, "discrepancy", part["discrepancy"], higher_is_better=True,
+                         value=values[f"isa_discrepancy@{e}"], eps=eps, **ident),
+                    mean(f"isa_nds@{e}", self.name, "nds", part["nds"], higher_is_better=True,
+                         value=values[f"isa_nds@{e}"], eps=eps, **ident)]
+        if params.nsl is not None and "nsl" in detail:
+            out += nsl_records(values, detail["nsl"], params.nsl, self.name)
+        return out
 
     def run(self, ctx: RunContext, params: SneakingParams) -> MetricOutput:
         interpreter = choose_interpreter(ctx.model, params.interpreter)
@@ -385,6 +467,26 @@ def summarize_slopes(parts: list[dict[str, np.ndarray]], nsl: NSLParams) -> tupl
             "n_fooled_by_pgd": int(reach.sum()), "n_both_successful": int(both.sum()),
             "nds_low": np.round(low, 5).tolist(), "nds_high": np.round(high, 5).tolist()}
     return values, detail
+
+
+def nsl_records(values: dict, detail: dict, nsl: NSLParams, metric: str) -> list:
+    """Appendix B's values as records: PGD's reach within eps_max, mean ε*, and NDS(ε*) and NSL per measure."""
+    from bench.results.values import mean, share
+
+    eps_star = detail["eps_star"]
+    out = [share("pgd_fooled@eps_max", metric, "pgd_fooled", [e is not None for e in eps_star],
+                 higher_is_better=False, eps_max=nsl.eps_max),
+           mean("eps_star_mean", metric, "eps_star", eps_star, higher_is_better=True, value=values["eps_star_mean"],
+                eps_max=nsl.eps_max)]
+    for measure in nsl.measures:
+        part = detail["per_measure"][measure]
+        low, high = np.asarray(part["nds_low"], dtype=float), np.asarray(part["nds_high"], dtype=float)
+        slope = np.abs(high - low) / np.maximum(low, np.finfo(float).tiny) / (nsl.ratio - 1)
+        out += [mean(f"isa_nds@eps*[{measure}]", metric, "nds_at_eps_star", low, higher_is_better=True,
+                     value=values[f"isa_nds@eps*[{measure}]"], measure=measure),
+                mean(f"isa_nsl[{measure}]", metric, "nsl", slope, higher_is_better=True,
+                     value=values[f"isa_nsl[{measure}]"], measure=measure, ratio=nsl.ratio)]
+    return out
 
 
 METRICS.register(InterpretabilitySneaking.name)(InterpretabilitySneaking())

@@ -1,34 +1,34 @@
 """Sanity checks that flag likely gradient masking (Athalye et al., 2018; paper 001 §5.1, App. G).
 
-A pure function of a result's values and details. An honest, deterministic attack on the same
-images gives accuracy that does not rise with ε or with the number of steps and is not beaten
-by its own one-step version; AutoAttack should not be weaker than PGD. Gradients that are
-exactly zero at clean points are flagged, as AutoAttack's own check does, and AutoAttack's
-warnings are passed on.
+A pure function of a result's value records and details. An honest, deterministic attack on
+the same images gives accuracy that does not rise with ε or with the number of steps and is
+not beaten by its own one-step version; AutoAttack should not be weaker than PGD. Gradients
+that are exactly zero at clean points are flagged, as AutoAttack's own check does, and
+AutoAttack's warnings are passed on. Budgets come from each record's parameters.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
-
-from bench.spec import parse_eps
 
 TOLERANCE = 0.01  # one point of accuracy, and never less than one image: last-iterate PGD with a fixed
 # step is not exactly monotone, and a single image moving is noise, not masking
 
-PGD_NAME = re.compile(r"^pgd(\d+)_acc@(.+)$")
 
-
-def _pgd_table(metrics: dict[str, float]) -> dict[float, dict[int, tuple[str, float]]]:
-    """ε → steps → (value name, accuracy)."""
+def _pgd_table(values: list) -> dict[float, dict[int, tuple[str, float]]]:
+    """ε → steps → (value name, accuracy), over the PGD records with ε > 0."""
     table: dict[float, dict[int, tuple[str, float]]] = defaultdict(dict)
-    for name, value in metrics.items():
-        match = PGD_NAME.match(name)
-        if match:
-            table[float(parse_eps(match.group(2)))][int(match.group(1))] = (name, value)
+    for v in values:
+        if v.matches("pgd_grid", "accuracy", attack="pgd") and v.value is not None:
+            table[float(v.params["eps"])][int(v.params["steps"])] = (v.name, v.value)
     return table
+
+
+def _at_eps(values: list, metric: str, eps: float, **params):
+    """The value of ``metric`` at budget ``eps`` (a record with that ε), or None."""
+    found = [v for v in values if v.matches(metric, "accuracy", eps=eps, **params) and v.value is not None]
+    return found[0].value if found else None
 
 
 def _rises(pairs: list[tuple[str, float]], what: str, tol: float) -> list[str]:
@@ -53,22 +53,27 @@ def _saturated_survivors(table: dict[float, dict[int, tuple[str, float]]], grid:
             "their robustness is saturation (gradient masking), not robustness"]
 
 
-def masking_flags(metrics: dict[str, float], details: dict[str, Any], n_images: int = 1000) -> list[str]:
-    """Human-readable flags; an empty list means no sign of gradient masking was found."""
-    tol = max(TOLERANCE, 1 / n_images) + 1e-9
-    table = _pgd_table(metrics)
+def _budget_flags(values: list, table, tol: float) -> list[str]:
     flags: list[str] = []
     for steps in sorted({k for by_steps in table.values() for k in by_steps}):
         flags += _rises([table[e][steps] for e in sorted(table) if steps in table[e]], "ε", tol)
     for eps, by_steps in sorted(table.items()):
         flags += _rises([by_steps[k] for k in sorted(by_steps)], "PGD steps", tol)
         strongest = by_steps[max(by_steps)]
-        one_step = metrics.get(strongest[0].replace(f"pgd{max(by_steps)}_acc", "fgsm_acc"))
+        one_step = _at_eps(values, "pgd_grid", eps, attack="fgsm")
         if one_step is not None and strongest[1] > one_step + tol:
             flags.append(f"one-step attack beats PGD: fgsm {one_step:.3f} < {strongest[0]} = {strongest[1]:.3f}")
-        aa = metrics.get(strongest[0].replace(f"pgd{max(by_steps)}_acc", "autoattack_acc"))
+        aa = _at_eps(values, "autoattack", eps)
         if aa is not None and aa > strongest[1] + tol:
             flags.append(f"AutoAttack weaker than PGD: {aa:.3f} > {strongest[0]} = {strongest[1]:.3f}")
+    return flags
+
+
+def masking_flags(values: list, details: dict[str, Any], n_images: int = 1000) -> list[str]:
+    """Human-readable flags; an empty list means no sign of gradient masking was found."""
+    tol = max(TOLERANCE, 1 / max(n_images, 1)) + 1e-9
+    table = _pgd_table(values)
+    flags = _budget_flags(values, table, tol)
     grid = details.get("pgd_grid", {})
     zero = grid.get("zero_gradient_images", 0)
     if zero:

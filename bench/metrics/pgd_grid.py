@@ -60,8 +60,6 @@ def zero_gradient_mask(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor)
 class PGDGrid:
     name = "pgd_grid"
     label = "PGD"
-    higher_is_better = True
-    percent = True
     params_schema = PGDGridParams
 
     def run(self, ctx: RunContext, params: PGDGridParams) -> MetricOutput:
@@ -80,6 +78,20 @@ class PGDGrid:
                     "zero_gradient_images": int(torch.cat(zero).sum()),
                     "zero_gradient_flags": torch.cat(zero).int().tolist()},
         )
+
+    def records(self, values: dict, detail: dict, params: PGDGridParams) -> list:
+        """Accuracy under PGD per (ε, steps) and under FGSM per ε, from the per-image robust flags."""
+        from bench.results.values import share
+
+        norm, flags, out = detail.get("norm"), detail.get("robust_flags", {}), []
+        for eps in params.eps:
+            grid = [(pgd_value(max(params.steps), 0.0), "none", max(params.steps))] if eps == 0 else \
+                [(pgd_value(k, eps), "pgd", k) for k in params.steps] + \
+                ([(fgsm_value(eps), "fgsm", 1)] if params.one_step_baseline else [])
+            out += [share(name, self.name, "accuracy", flags.get(name), higher_is_better=True,
+                          attack=attack, eps=eps, steps=steps, norm=norm)
+                    for name, attack, steps in grid if name in values]
+        return out
 
     @staticmethod
     def _batch(ctx: RunContext, params: PGDGridParams, norm: str, eps: float, x, y) -> dict[str, torch.Tensor]:

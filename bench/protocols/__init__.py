@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from bench.data.selection import Selection
 from bench.errors import SpecError, UnknownNameError
 from bench.registry import suggest
-from bench.spec import Strict, parse_eps
+from bench.spec import Strict, format_eps, parse_eps
 from bench.yamlio import read_yaml, validate
 from bench.zoo.schema import Dataset, ThreatModel
 
@@ -27,6 +27,9 @@ DEFAULT_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar100", "Linf"): 8 / 255, ("ci
                ("digits", "Linf"): 0.2}
 
 
+PRESENTATION = {"rank_by", "battery"}
+
+
 class Protocol(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
     version: int = Field(ge=1)
@@ -34,7 +37,11 @@ class Protocol(Strict):
     dataset: Dataset | None = Field(default=None, description="None: the evaluated model's data set")
     threat_model: ThreatModel = "Linf"
     eps: float | None = Field(default=None, ge=0, description="None: RobustBench's default for the data set")
-    rank_by: str | None = Field(default=None, description="the value boards sort by; None: the first metric's first value")
+    rank_by: str | None = Field(default=None, description="the headline value the protocol's table is ranked by, "
+                                                       "in that value's direction; None: its first value that is "
+                                                       "not clean accuracy")
+    battery: bool = Field(default=False, description="the standardized battery of its data set and threat model: "
+                                                     "its results fill the board's battery table")
     selection: Selection = Selection()
     metrics: dict[str, dict[str, Any]] = Field(min_length=1)
 
@@ -55,14 +62,19 @@ class Protocol(Strict):
         selection = self.selection.model_copy(update={k: v for k, v in {"n": n_examples, "seed": seed}.items()
                                                       if v is not None})
         eps = self.eps if self.eps is not None else DEFAULT_EPS.get((dataset, self.threat_model))
-        return self.model_copy(update={"dataset": dataset, "eps": eps, "selection": selection})
+        rank_by = headline_name(self.rank_by, eps)
+        return self.model_copy(update={"dataset": dataset, "eps": eps, "selection": selection, "rank_by": rank_by})
 
     def digest(self) -> str:
         """A short hash of the resolved protocol: equal digests ⇔ comparable results."""
-        # fields added later are left out while unset, so older results keep their digests
-        unset = {name for name in ("rank_by",) if getattr(self, name) is None}
-        blob = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True).encode()
+        # presentation (rank_by, battery) never counts: it does not change a number
+        blob = json.dumps(self.model_dump(mode="json", exclude=PRESENTATION), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def headline_name(rank_by: str | None, eps: float | None) -> str | None:
+    """``rank_by`` with ``{eps}`` filled in (a protocol whose ε is the data set's default, e.g. ``quick``)."""
+    return rank_by.replace("{eps}", format_eps(eps)) if rank_by and "{eps}" in rank_by else rank_by
 
 
 def protocol_files() -> dict[str, Path]:
@@ -90,3 +102,19 @@ def get_protocol(name_or_path: str) -> Protocol:
 
 def default_protocol_name(dataset: str) -> str:
     return f"{dataset}-default"
+
+
+def battery_protocol_name(dataset: str, threat_model: str) -> str | None:
+    """The shipped battery of a data set and threat model (``cifar10-battery-linf``), or None."""
+    name = f"{dataset}-battery-{threat_model.lower()}"
+    return name if name in protocol_files() else None
+
+
+def shipped_headlines() -> dict[str, str]:
+    """Protocol name → its declared headline value, for every shipped protocol that declares one."""
+    out = {}
+    for name, path in protocol_files().items():
+        data, _ = read_yaml(path)
+        if isinstance(data, dict) and data.get("rank_by"):
+            out[name] = data["rank_by"]
+    return out

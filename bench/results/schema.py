@@ -1,9 +1,13 @@
-"""The result schema (``schema_version`` 1).
+"""The result schema (``schema_version`` 2).
 
 A result carries the registry entry, the resolved protocol and its digest, provenance
-(package versions, device, seed, sample ids, timing), ``metrics`` — a flat mapping from
-value name to number — ``produced_by`` (value name → metric name, for sort order and
-labels) and per-metric ``details``.
+(package versions, device, seed, sample ids, timing), ``values`` — one
+:class:`~bench.results.values.Value` record per reported number, with its identity, direction,
+n and 95% interval — and per-metric ``details`` (per-image data the intervals come from).
+
+Version 1 stored ``metrics`` (value name → number) and ``produced_by`` (value name → metric);
+:mod:`bench.results.migrate` rebuilds the records of such a file, and ``metrics`` /
+``produced_by`` remain as read-only views of the records.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from bench.results.values import Value
 from bench.spec import Strict
 from bench.zoo.schema import ModelEntry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TRACKED_PACKAGES = ("bench", "torch", "torchvision", "numpy", "robustbench", "pyautoattack", "captum", "pydantic")
 
 
@@ -40,15 +45,32 @@ class Provenance(Strict):
 
 
 class Result(Strict):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     model: ModelEntry
     protocol: dict[str, Any]
     protocol_digest: str
     provenance: Provenance
-    metrics: dict[str, float]
-    produced_by: dict[str, str]
+    values: list[Value]
     details: dict[str, Any] = Field(default_factory=dict)
     flags: list[str] = Field(default_factory=list, description="sanity-check warnings (gradient masking, ...)")
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Value name → number (NaN where nothing was measured): a read-only view of ``values``."""
+        return {v.name: (float("nan") if v.value is None else v.value) for v in self.values}
+
+    @property
+    def produced_by(self) -> dict[str, str]:
+        """Value name → the metric that produced it."""
+        return {v.name: v.metric for v in self.values}
+
+    def value(self, name: str) -> Value | None:
+        """The record named ``name``, or None."""
+        return next((v for v in self.values if v.name == name), None)
+
+    def find(self, metric: str | None = None, quantity: str | None = None, **params) -> list[Value]:
+        """Every record with this metric, quantity and parameter values."""
+        return [v for v in self.values if v.matches(metric, quantity, **params)]
 
 
 def package_versions() -> dict[str, str]:
