@@ -120,3 +120,31 @@ def test_evaluate_without_protocol_runs_the_battery_of_the_entrys_data_set_and_t
     assert default_protocol(zoo.get("resnet50_linf_eps8")) == "imagenet-battery-linf"
     l2 = next(e for e in zoo.entries.values() if e.dataset == "imagenet" and e.training.threat_model == "L2")
     assert default_protocol(l2) == "imagenet-battery-l2"
+
+
+def test_models_tag_and_all_select_registry_entries():
+    import argparse
+
+    from bench.cli.cmd_evaluate import selected_entries
+    from bench.errors import BenchError
+    from bench.zoo.catalog import Zoo
+
+    zoo = Zoo.load()
+
+    def args(**kw):
+        return argparse.Namespace(**({"model": None, "models": None, "tag": None, "all": False, "dataset": None} | kw))
+
+    assert [e.id for e in selected_entries(zoo, args(models=["cifar_smallgap_adv", "cifar_cnn_a_adv",
+                                                             "cifar_smallgap_adv"]))] == ["cifar_smallgap_adv",
+                                                                                         "cifar_cnn_a_adv"]
+    mnist = selected_entries(zoo, args(all=True, dataset="mnist"))
+    assert mnist and all(e.dataset == "mnist" for e in mnist) and len(mnist) < len(zoo.entries)
+    tag = next(t for e in zoo.entries.values() for t in e.tags)
+    assert all(tag in e.tags for e in selected_entries(zoo, args(tag=tag)))
+    with pytest.raises(BenchError, match="No model"):
+        selected_entries(zoo, args(tag="no-such-tag"))
+
+
+def test_several_models_with_json_is_a_user_error(capsys):
+    assert main(["evaluate", "--models", "cifar_smallgap_adv", "cifar_cnn_a_adv", "--json"]) == 2
+    assert "--json prints one result" in capsys.readouterr().err

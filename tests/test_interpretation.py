@@ -153,7 +153,8 @@ def test_proposition_1_holds_on_successful_pgd_examples(shared_assets):
 
 def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp_path):
     from bench.battery import run_battery
-    from bench.leaderboard.render import board_columns
+    from bench.leaderboard.columns import label
+    from bench.leaderboard.columns import summary_values
     from bench.protocols import get_protocol
 
     protocol = get_protocol("cifar10-interpretation-paper001").resolve("cifar10", n_examples=4)
@@ -162,7 +163,9 @@ def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp
     for model_id, interpreter in (("cifar_smallgap_adv", "cam"), ("cifar_cnn_a_adv", "gradcam_signed")):
         result = run_battery(ZOO.get(model_id), protocol, results_dir=tmp_path, batch_size=4, device="cpu")
         assert result.details["interpretation"]["interpreter"] == interpreter
-        assert board_columns(result) == {"Interp. robustness (τ) @8/255": "aai_tau@8/255"}
+        assert [label(v) for v in summary_values(result.values) if v.quantity == "tau"] == ["τ @8/255 ↑"]
+        tau = result.value("aai_tau@8/255")
+        assert tau.higher_is_better and tau.params["interpreter"] == interpreter and tau.ci_method in ("bootstrap", "none")
         assert -1 <= result.metrics["aai_tau@8/255"] <= result.metrics["aai_tau@2/255"] <= 1
     from bench.cli.cmd_leaderboard import write_leaderboards
 
@@ -170,7 +173,7 @@ def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp
     page = (tmp_path / "boards" / "models" / "cifar_smallgap_adv.md").read_text()
     png = tmp_path / "boards" / "models" / "cifar_smallgap_adv-cifar10-interpretation-paper001-interpretation.png"
     assert png.read_bytes().startswith(b"\x89PNG") and png.name in page
-    assert "Interp. robustness (τ) @8/255" in (tmp_path / "boards" / "cifar10-Linf.md").read_text()
+    assert "τ @8/255 ↑" in (tmp_path / "boards" / "cifar10-Linf.md").read_text()
 
 
 def test_isa_finds_targeted_examples_with_less_discrepancy_than_plain_pgd(shared_assets):

@@ -36,11 +36,16 @@ def add_parser(sub) -> None:
                                    "finished work when run again.",
                        epilog="examples: bench evaluate --model cifar_smallgap_adv --n-examples 64   (battery, CPU scale)\n"
                               "          bench evaluate --model resnet50_linf_eps8 --device cuda\n"
-                              "          bench evaluate --model cifar_smallgap_adv --protocol cifar10-pgd-paper001",
+                              "          bench evaluate --model cifar_smallgap_adv --protocol cifar10-pgd-paper001\n"
+                              "          bench evaluate --all --dataset mnist --n-examples 100   (a sweep, one model after another)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--model", metavar="ID", help="registry id (see `bench list`)")
+    who.add_argument("--models", nargs="+", metavar="ID", help="several registry ids, evaluated one after another")
+    who.add_argument("--tag", metavar="TAG", help="every registry model carrying this tag (see `bench list`)")
+    who.add_argument("--all", action="store_true", help="every registry model (narrow it with --dataset)")
     who.add_argument("--entry", metavar="FILE", help="an entry YAML file instead of a registry id")
+    p.add_argument("--dataset", metavar="NAME", help="with --tag / --all: only models of this data set")
     p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)")
     add_run_options(p)
     p.set_defaults(handler=run)
@@ -109,10 +114,34 @@ def print_summary(result) -> None:
                  f"{result.provenance.duration_s:.1f} s", style="dim")
 
 
+def selected_entries(zoo, args: argparse.Namespace) -> list:
+    """The entries a command names: --model, --models, --tag or --all (with --dataset), in registry order."""
+    from bench.errors import BenchError
+
+    if args.model or args.models:
+        return [zoo.get(i) for i in ([args.model] if args.model else list(dict.fromkeys(args.models)))]
+    entries = [e for e in zoo.entries.values() if (args.all or args.tag in e.tags)
+               and (args.dataset is None or e.dataset == args.dataset)]
+    if not entries:
+        what = f"tag {args.tag!r}" if args.tag else "the registry"
+        raise BenchError(f"No model in {what}" + (f" for data set {args.dataset!r}" if args.dataset else "")
+                         + ". See `bench list`.")
+    return entries
+
+
 def run(args: argparse.Namespace) -> int:
+    from bench.errors import BenchError
     from bench.zoo.catalog import Zoo, read_entry
 
     zoo = Zoo.load(args.zoo)
-    entry = read_entry(args.entry) if args.entry else zoo.get(args.model)
-    evaluate_entry(entry, zoo, args)
+    if args.dataset and not (args.tag or args.all):
+        raise BenchError("--dataset narrows --tag or --all; with --model/--models/--entry, leave it out.")
+    if args.entry:
+        evaluate_entry(read_entry(args.entry), zoo, args)
+        return 0
+    entries = selected_entries(zoo, args)
+    if args.json and len(entries) > 1:
+        raise BenchError("--json prints one result object: give a single --model, or leave --json out.")
+    for entry in entries:  # the local executor: one model after another, each resumable
+        evaluate_entry(entry, zoo, args)
     return 0

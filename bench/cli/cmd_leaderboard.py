@@ -47,17 +47,15 @@ def write_leaderboards(results_dir: Path, out: Path) -> list[Path]:
     A file bench did not generate (no generated mark) is never replaced nor removed: if any
     page or figure would land on one, nothing is written and a BenchError names them.
     """
-    from bench.errors import MissingFileError
     from bench.leaderboard import render_leaderboards
     from bench.leaderboard.figures import figures_for
-    from bench.results import read_results
+    from bench.protocols import shipped_headlines
     from bench.results.store import write_bytes_atomic
 
-    if not results_dir.is_dir():
-        raise MissingFileError(f"No result files: {results_dir} does not exist. Run `bench evaluate` first.")
-    results = read_results(results_dir)
+    results = load_results(results_dir)  # raises when the folder is missing; skips bad files with a warning
     figures = figures_for(results, results_dir)
-    files = {rel: text.encode("utf-8") for rel, text in render_leaderboards(results, figures).items()}
+    pages = render_leaderboards(results, figures, shipped_headlines())
+    files = {rel: text.encode("utf-8") for rel, text in pages.items()}
     files.update({rel: marked_png(png) for rel, png in figures.items()})
     refuse_foreign_files(out, files)
     written = [write_bytes_atomic(out / rel, data) for rel, data in sorted(files.items())]
