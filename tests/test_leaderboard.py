@@ -280,3 +280,15 @@ def test_a_bad_result_file_is_skipped_with_a_warning_and_the_other_boards_are_wr
     err = capsys.readouterr().err
     assert "skipped" in err and "quick.json" in err and "Traceback" not in err
     assert (tmp_path / "boards" / "cifar10-Linf.md").is_file()
+
+
+def test_occlusion_curve_ends_at_the_boards_value_and_exists_only_for_radius_outer_loops():
+    from bench.leaderboard.figures import occlusion_curves
+
+    root = Path(__file__).parent.parent / "leaderboards" / "results" / "cifar10_resnet18_standard"
+    code = read_result(root / "cifar10-inequality-code.json")
+    curve = occlusion_curves(code)["black"]
+    rates = [e for _, e in curve]
+    assert [r for r, _ in curve] == [1, 2, 3, 4] and rates == sorted(rates)
+    assert rates[-1] == pytest.approx(code.value("occlusion_black_err@N10R4").value)
+    assert occlusion_curves(read_result(root / "cifar10-inequality-text.json")) == {}  # count-outer: no curve

@@ -77,7 +77,10 @@ def evaluate_entry(entry, zoo, args: argparse.Namespace):
     from bench.protocols import get_protocol
     from bench.results.store import DEFAULT_RESULTS_DIR
 
+    from bench.zoo.loaders import check_entry_files
+
     check_run_options(args)
+    check_entry_files(entry)  # a missing local checkpoint is a user error now, not after the data set opens
     protocol = get_protocol(args.protocol or default_protocol(entry))
     protocol = protocol.resolve(entry.dataset, n_examples=args.n_examples, seed=args.seed)
     with progress_bars(enabled=not (args.no_progress or args.json)) as progress:

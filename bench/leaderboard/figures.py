@@ -198,10 +198,51 @@ def noise_error_vs_k_png(result: Result) -> bytes:
     return _png(fig)
 
 
+def occlusion_curves(result: Result) -> dict[str, list[tuple[int, float]]]:
+    """Occlusion success against the largest radius allowed, per colour, from the per-image records.
+
+    Exact only when radius is the outer loop (the authors' code): the first success is then at the
+    smallest radius, so "fooled within radius r" is "fooled, at a recorded radius ≤ r". Under
+    Algorithm 1's count-outer loop the recorded radius is not the smallest one: no curve.
+    """
+    occlusion = (result.protocol.get("metrics", {}).get("inequality") or {}).get("occlusion") or {}
+    if occlusion.get("loop") != "radius_outer":
+        return {}
+    records = result.details.get("inequality", {}).get("occlusion", {})
+    curves = {}
+    for v in result.find("inequality", "error_rate", attack="occlusion", main=True):
+        per_image = records.get(v.name, {}).get("per_image", {})
+        success, radius = per_image.get("success", []), per_image.get("radius", [])
+        if success and len(success) == len(radius):
+            curves[str(v.params["colour"])] = [
+                (r, sum(1 for s, rad in zip(success, radius) if s and rad <= r) / len(success))
+                for r in range(1, int(v.params["max_radius"]) + 1)]
+    return curves
+
+
+def occlusion_vs_radius_png(result: Result, curves: dict[str, list[tuple[int, float]]]) -> bytes:
+    """Occlusion success rate against the maximum patch radius R (paper 000, A.10's R = 4 as the last point)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
+    for colour, points in sorted(curves.items()):
+        ax.plot([r for r, _ in points], [100 * e for _, e in points], marker="o", label=colour,
+                color={"black": "black", "grey": "grey", "white": "tab:orange"}.get(colour))
+    ax.set_xlabel("largest radius R (patch side 2R)")
+    ax.set_ylabel("success rate (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{result.model.id} · {result.protocol['name']}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
 def inequality_figures(result: Result, results_dir) -> dict[str, str | bytes]:
-    """The three figures of an inequality result (``name → png``); example figures need the saved examples."""
+    """The figures of an inequality result (``name → png``); example figures need the saved examples."""
     stem = f"models/{result.model.id}-{result.protocol['name']}"
     figures: dict[str, bytes] = {}
+    curves = occlusion_curves(result)
+    if curves:
+        figures[f"{stem}-occlusion-vs-radius.png"] = occlusion_vs_radius_png(result, curves)
     if any(v.params.get("attack") in NOISE_MODES for v in result.find("inequality", "error_rate")):
         figures[f"{stem}-noise-vs-k.png"] = noise_error_vs_k_png(result)
     examples = _examples(results_dir, result, "inequality")

@@ -137,6 +137,8 @@ FIGURE_SECTIONS = {"accuracy-vs-eps": "Accuracy against ε",
                    "attribution": "Attribution maps, raw and with ±3σ clipping (paper 000, A.2)",
                    "corrupted": "Corrupted examples and predictions (paper 000, Fig. 4)",
                    "noise-vs-k": "Error rate against the number of noised sub-pixels (paper 000, Fig. 3)",
+                   "occlusion-vs-radius": "Occlusion success against the largest patch radius (paper 000, A.10; "
+                                          "radius-outer protocols)",
                    "interpretation": "Clean and attacked interpretation maps (paper 001, attack against interpretability)"}
 
 

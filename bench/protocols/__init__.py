@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from bench.data.selection import Selection
 from bench.errors import SpecError, UnknownNameError
 from bench.registry import suggest
-from bench.spec import Strict, format_eps, parse_eps
+from bench.spec import FiniteStrict, format_eps, parse_eps
 from bench.yamlio import read_yaml, validate
 from bench.zoo.schema import Dataset, ThreatModel
 
@@ -30,7 +30,7 @@ DEFAULT_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar100", "Linf"): 8 / 255, ("ci
 PRESENTATION = {"rank_by", "battery"}
 
 
-class Protocol(Strict):
+class Protocol(FiniteStrict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
     version: int = Field(ge=1)
     description: str
