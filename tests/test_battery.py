@@ -102,7 +102,7 @@ def test_corrupt_partial_state_is_discarded_with_a_warning_and_recomputed(quick,
     assert again.metrics == clean.metrics and again.details == clean.details
 
 
-def test_two_concurrent_runs_of_one_unit_both_end_cleanly_with_the_single_run_result(tmp_path):
+def test_two_concurrent_runs_of_one_unit_both_end_cleanly_with_the_single_run_result(shared_assets, tmp_path):
     """Two ``bench evaluate`` processes of the same model and protocol at once: one waits for the other's lock."""
     import subprocess
     import sys
