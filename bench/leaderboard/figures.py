@@ -177,20 +177,27 @@ NOISE_MODES = ("noise_random", "noise_i", "noise_ii")
 
 def noise_error_vs_k_png(result: Result) -> bytes:
     """Figure 3: error rate under random, Noise-I and Noise-II corruption against the number of sub-pixels k."""
-    plt = _pyplot()
     curves: dict[str, list[tuple[int, float]]] = {}
     for v in result.find("inequality", "error_rate"):
         if v.params.get("attack") in NOISE_MODES and v.value is not None:
             curves.setdefault(str(v.params["attack"]), []).append((int(v.params["k"]), v.value))
-    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
     labels = {"noise_random": "random pixels", "noise_i": "Noise-I (add)", "noise_ii": "Noise-II (replace)"}
-    for mode in labels:
-        if mode in curves:
-            points = sorted(curves[mode])
-            ax.plot([k for k, _ in points], [100 * e for _, e in points], marker="o", label=labels[mode])
-    ax.set_xscale("log")
-    ax.set_xlabel("corrupted sub-pixels k")
-    ax.set_ylabel("error rate (%)")
+    shown = {labels[mode]: (sorted(curves[mode]), None) for mode in labels if mode in curves}
+    return _rates_png(result, shown, "corrupted sub-pixels k", "error rate (%)", log_x=True)
+
+
+def _rates_png(result: Result, curves: dict[str, tuple[list, str | None]], xlabel: str, ylabel: str,
+               log_x: bool = False) -> bytes:
+    """Rates in [0, 1] against x, one line per label (``label → (points, colour)``), shown as %."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
+    for name, (points, colour) in curves.items():
+        ax.plot([x for x, _ in points], [100 * e for _, e in points], marker="o", label=name,
+                **({"color": colour} if colour else {}))
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0, 100)
     ax.set_title(f"{result.model.id} · {result.protocol['name']}", fontsize=9)
     ax.legend(fontsize=8)
@@ -205,6 +212,8 @@ def occlusion_curves(result: Result) -> dict[str, list[tuple[int, float]]]:
     smallest radius, so "fooled within radius r" is "fooled, at a recorded radius ≤ r". Under
     Algorithm 1's count-outer loop the recorded radius is not the smallest one: no curve.
     """
+    import numpy as np
+
     occlusion = (result.protocol.get("metrics", {}).get("inequality") or {}).get("occlusion") or {}
     if occlusion.get("loop") != "radius_outer":
         return {}
@@ -214,26 +223,17 @@ def occlusion_curves(result: Result) -> dict[str, list[tuple[int, float]]]:
         per_image = records.get(v.name, {}).get("per_image", {})
         success, radius = per_image.get("success", []), per_image.get("radius", [])
         if success and len(success) == len(radius):
-            curves[str(v.params["colour"])] = [
-                (r, sum(1 for s, rad in zip(success, radius) if s and rad <= r) / len(success))
-                for r in range(1, int(v.params["max_radius"]) + 1)]
+            hit, rad = np.asarray(success, dtype=bool), np.asarray(radius, dtype=float)
+            curves[str(v.params["colour"])] = [(r, float((hit & (rad <= r)).mean()))
+                                               for r in range(1, int(v.params["max_radius"]) + 1)]
     return curves
 
 
 def occlusion_vs_radius_png(result: Result, curves: dict[str, list[tuple[int, float]]]) -> bytes:
     """Occlusion success rate against the maximum patch radius R (paper 000, A.10's R = 4 as the last point)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
-    for colour, points in sorted(curves.items()):
-        ax.plot([r for r, _ in points], [100 * e for _, e in points], marker="o", label=colour,
-                color={"black": "black", "grey": "grey", "white": "tab:orange"}.get(colour))
-    ax.set_xlabel("largest radius R (patch side 2R)")
-    ax.set_ylabel("success rate (%)")
-    ax.set_ylim(0, 100)
-    ax.set_title(f"{result.model.id} · {result.protocol['name']}", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return _png(fig)
+    colours = {"black": "black", "grey": "grey", "white": "tab:orange"}
+    return _rates_png(result, {c: (points, colours.get(c)) for c, points in sorted(curves.items())},
+                      "largest radius R (patch side 2R)", "success rate (%)")
 
 
 def inequality_figures(result: Result, results_dir) -> dict[str, str | bytes]:
