@@ -7,6 +7,7 @@ different objective, from a seeded random start, within the ℓ∞ ball and [0, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -73,36 +74,91 @@ def cutout(x: torch.Tensor, size_rel: float, generator: torch.Generator) -> torc
     return x.masked_fill(hole, 0.0)
 
 
+LossFn = Callable[["Batch"], tuple[torch.Tensor, dict[str, float]]]
+LOSSES: dict[str, LossFn] = {}
+
+
+def register(*methods: str) -> Callable[[LossFn], LossFn]:
+    """Register a loss under the recipe ``method`` names it implements (one registry, no if-chain)."""
+    def add(fn: LossFn) -> LossFn:
+        for method in methods:
+            LOSSES[method] = fn
+        return fn
+    return add
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One optimiser step's inputs: the model, the batch, the recipe, the current ε and the step's generator."""
+
+    model: torch.nn.Module
+    x: torch.Tensor
+    y: torch.Tensor
+    recipe: Recipe
+    eps: float
+    generator: torch.Generator
+
+    def ce(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Per-image cross-entropy of the model at ``inputs`` against the true labels."""
+        return F.cross_entropy(self.model(inputs), self.y, reduction="none")
+
+    def attack(self, objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor | None = None) -> torch.Tensor:
+        """The recipe's inner maximisation (:func:`maximize`) of ``objective`` around ``x`` (default: the batch)."""
+        a = self.recipe.attack
+        return maximize(objective, self.x if x is None else x, self.eps, a.steps, a.step_at(self.eps),
+                        a.random_start, self.generator)
+
+
 def training_loss(model, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, eps: float,
                   generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """The recipe's loss on one batch at the current ε, and what the progress bar shows."""
-    a = recipe.attack
-    step_size = a.step_at(eps)
-    ce = lambda inputs: F.cross_entropy(model(inputs), y, reduction="none")  # noqa: E731
-    method = recipe.method
-    if method == "cutout_pgd_at":
-        x = cutout(x, recipe.cutout_size_rel, generator)
-    if method == "standard":
-        return ce(x).mean(), {}
-    if method in ("pgd_at", "cutout_pgd_at"):
-        return ce(maximize(ce, x, eps, a.steps, step_size, a.random_start, generator)).mean(), {}
-    if method == "trades":
-        clean_log_probs = F.log_softmax(model(x), dim=1)
-        kl = lambda inputs: F.kl_div(F.log_softmax(model(inputs), dim=1), clean_log_probs.detach(),  # noqa: E731
-                                     reduction="none", log_target=True).sum(1)
-        x_adv = maximize(kl, x, eps, a.steps, step_size, a.random_start, generator)
-        robust = F.kl_div(F.log_softmax(model(x_adv), dim=1), clean_log_probs, reduction="none", log_target=True).sum(1)
-        return F.nll_loss(clean_log_probs, y) + recipe.trades_beta * robust.mean(), {"kl": float(robust.mean())}
-    one_class, form = method == "int_one", recipe.regularizer_form
-    disc_at = lambda inputs: interpretation_discrepancy(model, x, inputs, y, one_class, form)  # noqa: E731
-    if method in ("int", "int_adv", "int_one"):  # eq. (9): the worst-case discrepancy itself
-        x_other = maximize(disc_at, x, eps, a.steps, step_size, a.random_start, generator)
-    else:  # int2, int2_adv — eq. (10): the discrepancy at the misclassification attack's example
-        x_other = maximize(ce, x, eps, a.steps, step_size, a.random_start, generator)
+    return LOSSES[recipe.method](Batch(model, x, y, recipe, eps, generator))
+
+
+@register("standard")
+def standard_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    """Regular training: CE(f(x), y)."""
+    return b.ce(b.x).mean(), {}
+
+
+@register("pgd_at")
+def pgd_at_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    """Madry et al.: CE(f(x′), y), x′ = PGD on CE."""
+    return b.ce(b.attack(b.ce)).mean(), {}
+
+
+@register("cutout_pgd_at")
+def cutout_pgd_at_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    """Paper 000, A.9: PGD-AT on Cutout images (the hole drawn before the attack's start)."""
+    x = cutout(b.x, b.recipe.cutout_size_rel, b.generator)
+    return b.ce(b.attack(b.ce, x)).mean(), {}
+
+
+@register("trades")
+def trades_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    """TRADES (Zhang et al.): CE(f(x), y) + β·KL(f(x) ‖ f(x′)), x′ = PGD on the KL."""
+    clean_log_probs = F.log_softmax(b.model(b.x), dim=1)
+
+    def kl(inputs: torch.Tensor, target: torch.Tensor = clean_log_probs.detach()) -> torch.Tensor:
+        return F.kl_div(F.log_softmax(b.model(inputs), dim=1), target, reduction="none", log_target=True).sum(1)
+
+    robust = kl(b.attack(kl), clean_log_probs)
+    return F.nll_loss(clean_log_probs, b.y) + b.recipe.trades_beta * robust.mean(), {"kl": float(robust.detach().mean())}
+
+
+@register("int", "int_adv", "int_one", "int2", "int2_adv")
+def interpretability_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    """Paper 001, eq. (8): main loss + γ·D̃(x, x′).
+
+    x′ maximises D̃ itself for Int (eq. 9) and is the misclassification attack's example for Int2
+    (eq. 10); the ``_adv`` recipes replace the clean CE by CE at a PGD-on-CE example.
+    """
+    method, form = b.recipe.method, b.recipe.regularizer_form
+    disc_at = lambda inputs: interpretation_discrepancy(b.model, b.x, inputs, b.y, method == "int_one", form)  # noqa: E731
+    x_other = b.attack(disc_at if method in ("int", "int_adv", "int_one") else b.ce)
     disc = disc_at(x_other).mean()
     if method in ("int_adv", "int2_adv"):
-        x_adv = x_other if method == "int2_adv" else maximize(ce, x, eps, a.steps, step_size, a.random_start, generator)
-        main = ce(x_adv).mean()
+        main = b.ce(x_other if method == "int2_adv" else b.attack(b.ce)).mean()
     else:
-        main = ce(x).mean()
-    return main + recipe.gamma * disc, {"disc": float(disc)}
+        main = b.ce(b.x).mean()
+    return main + b.recipe.gamma * disc, {"disc": float(disc.detach())}
