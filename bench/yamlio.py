@@ -16,7 +16,6 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bench.errors import MissingFileError, SpecError
-from bench.zoo.sources import SOURCE_KINDS
 
 M = TypeVar("M", bound=BaseModel)
 LineOf = Callable[[tuple], "int | None"]
@@ -176,12 +175,32 @@ def _check_unique_keys(node: yaml.MappingNode, path: str | Path) -> None:
         seen[(key.tag, key.value)] = line
 
 
-def describe_errors(exc: ValidationError, line_of: LineOf, prefix: tuple = ()) -> list[str]:
+def written_path(loc: tuple, data: Any, missing: bool = False) -> tuple:
+    """The part of a pydantic error location that the person wrote.
+
+    pydantic puts the tag of a tagged union into error locations (``sources.0.robustbench.x``);
+    a tag is a string that is not a key of the data at that point (nor, for a ``missing`` error,
+    the final key that should have been written).
+    """
+    out, node = [], data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and not (missing and i == len(loc) - 1):
+            continue  # a union tag: skip it, stay at this node
+        else:
+            node = None
+        out.append(part)
+    return tuple(out)
+
+
+def describe_errors(exc: ValidationError, line_of: LineOf, prefix: tuple = (), data: Any = None) -> list[str]:
     """One line per schema violation: ``line N: field.path: message``."""
     lines = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _TAG_NAMES))
-        full = prefix + loc
+        full = prefix + written_path(tuple(err["loc"]), data, err["type"] == "missing")
         line = line_of(full)
         field = ".".join(str(p) for p in full) or "(top level)"
         msg = err["msg"]
@@ -191,14 +210,10 @@ def describe_errors(exc: ValidationError, line_of: LineOf, prefix: tuple = ()) -
     return lines
 
 
-# pydantic puts the tag of a tagged union into error locations; people never wrote it.
-_TAG_NAMES = set(SOURCE_KINDS)
-
-
 def validate(model: type[M], data: Any, line_of: LineOf, origin: str, prefix: tuple = ()) -> M:
     """Validate ``data`` against ``model``; on failure raise SpecError listing every violation."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = describe_errors(exc, line_of, prefix)
+        problems = describe_errors(exc, line_of, prefix, data)
         raise SpecError(f"{origin} does not match the {model.__name__} schema:\n  " + "\n  ".join(problems)) from None
