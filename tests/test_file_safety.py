@@ -13,7 +13,7 @@ from bench import assets
 from bench.cli.cmd_leaderboard import is_generated, marked_png
 from bench.cli.main import main
 from bench.errors import MissingFileError, SpecError, UnsafeCheckpointError
-from bench.results.store import write_bytes_atomic, write_text_atomic
+from bench.atomic import write_bytes_atomic, write_text_atomic
 from bench.zoo.checkpoint import safe_torch_load
 
 USER_README = "# My project\n\nMy own notes, next to my results.\n"

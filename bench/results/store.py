@@ -1,15 +1,14 @@
-"""Reading and writing result files. Writes are atomic: a temp file in the same folder, then rename."""
+"""Reading and writing result files. Writes are atomic (:mod:`bench.atomic`)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from bench.atomic import write_bytes_atomic, write_text_atomic  # noqa: F401  (re-exported)
 from bench.errors import SpecError
 from bench.results.schema import Result
 
@@ -25,45 +24,8 @@ def artifact_path(result_file: Path, metric: str, name: str) -> Path:
     return result_file.with_name(f"{result_file.stem}.{metric}.{name}")
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write so that a reader sees the old file or the new one, never half of one."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def _umask() -> int:
-    """The process umask: from /proc on Linux, else by setting it and restoring it at once."""
-    try:
-        status = Path("/proc/self/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
-    except (OSError, StopIteration, ValueError, IndexError):
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return mask
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` through a uniquely named temp file and a rename.
-
-    The file gets mode ``0666 & ~umask``, like any file ``open()`` creates (``mkstemp``'s
-    temp file alone would leave it 0600).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_json_atomic(path: Path, obj: Any) -> Path:
+    """``obj`` as indented JSON, written atomically."""
     return write_text_atomic(path, json.dumps(obj, indent=1) + "\n")
 
 

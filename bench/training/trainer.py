@@ -21,7 +21,7 @@ import torch
 import yaml
 
 from bench.errors import SpecError
-from bench.results.store import write_bytes_atomic, write_text_atomic
+from bench.atomic import write_bytes_atomic, write_text_atomic
 from bench.training.losses import training_loss
 from bench.training.recipe import Recipe
 from bench.zoo.architectures import build_architecture
