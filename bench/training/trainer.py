@@ -58,6 +58,74 @@ def _optimizer(recipe: Recipe, params):
     return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
 
 
+def _build(recipe: Recipe, arch: str, arch_params: dict | None, in_channels: int, num_classes: int,
+           device: str) -> BenchModel:
+    """The untrained network; its initial weights come from the recipe's seed, not global state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(recipe.seed)
+        net = build_architecture(arch, num_classes, {"in_channels": in_channels, **(arch_params or {})})
+    model = BenchModel(net, None).to(device)
+    if recipe.method in CAM_METHODS and not model.has_cam:
+        raise SpecError(f"Recipe {recipe.name!r} ({recipe.method}) needs a network with a CAM head; {arch!r} has none.")
+    return model
+
+
+def _resume(state_path: Path, recipe: Recipe, model, optimizer, device: str) -> tuple[int, int, list[dict]]:
+    """(first epoch to run, optimiser step, log) from ``state.pt`` of the same recipe; else a fresh start."""
+    if state_path.is_file():
+        state = torch.load(state_path, map_location=device, weights_only=True)
+        if state["recipe_digest"] == recipe.digest():
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            return state["epoch"] + 1, state["step"], json.loads(state["log"])
+    return 0, 0, []
+
+
+@dataclass
+class _Loop:
+    """What one epoch needs: the data, the optimiser, the schedules' horizon and the progress callback."""
+
+    model: BenchModel
+    optimizer: torch.optim.Optimizer
+    recipe: Recipe
+    x_all: torch.Tensor
+    y_all: torch.Tensor
+    total: int
+    device: str
+    advance: Callable[..., None] | None
+
+    def epoch(self, epoch: int, step: int) -> tuple[int, dict]:
+        """One pass over the data in the (seed, epoch) order; returns the new step and the log line."""
+        recipe, n = self.recipe, len(self.x_all)
+        order = torch.randperm(n, generator=_generator(recipe.seed, epoch))
+        self.model.train()
+        sums, eps = {"loss": 0.0, "acc": 0.0}, 0.0
+        for start in range(0, n, recipe.batch_size):
+            idx = order[start:start + recipe.batch_size]
+            eps, loss, correct = self.step(self.x_all[idx].to(self.device), self.y_all[idx].to(self.device), step)
+            sums["loss"] += loss * len(idx)
+            sums["acc"] += correct
+            step += 1
+        return step, {"epoch": epoch, "step": step, "eps": eps, "lr": recipe.lr_schedule.at(step - 1, recipe.lr),
+                      "loss": sums["loss"] / n, "train_acc": sums["acc"] / n}
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> tuple[float, float, float]:
+        """One optimiser step at the scheduled ε and rate; (ε, loss, correct count after the step)."""
+        recipe = self.recipe
+        eps = recipe.eps_schedule.at(step, recipe.eps, self.total)
+        for group in self.optimizer.param_groups:
+            group["lr"] = recipe.lr_schedule.at(step, recipe.lr)
+        loss, extra = training_loss(self.model, x, y, recipe, eps, _generator(recipe.seed, 1_000_003, step))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            value, correct = float(loss.detach()), float((self.model(x).argmax(1) == y).sum())
+        if self.advance:
+            self.advance(1, loss=value, eps=eps, **extra)
+        return eps, value, correct
+
+
 def train(recipe: Recipe, images: np.ndarray, labels: np.ndarray, *, arch: str, arch_params: dict | None = None,
           dataset: str, out: Path, model_id: str, device: str = "cpu",
           progress: Callable[[str, int], Callable[..., None]] | None = None) -> TrainResult:
@@ -66,47 +134,18 @@ def train(recipe: Recipe, images: np.ndarray, labels: np.ndarray, *, arch: str, 
     x_all = torch.from_numpy(images).float().div_(255.0)
     y_all = torch.from_numpy(np.asarray(labels, dtype=np.int64))
     num_classes = int(y_all.max()) + 1
-    with torch.random.fork_rng(devices=[]):  # the initial weights come from the recipe's seed, not global state
-        torch.manual_seed(recipe.seed)
-        model = BenchModel(build_architecture(arch, num_classes, {"in_channels": images.shape[1], **(arch_params or {})}),
-                           None).to(device)
-    if recipe.method in CAM_METHODS and not model.has_cam:
-        raise SpecError(f"Recipe {recipe.name!r} ({recipe.method}) needs a network with a CAM head; {arch!r} has none.")
+    model = _build(recipe, arch, arch_params, images.shape[1], num_classes, device)
     optimizer = _optimizer(recipe, model.parameters())
-    steps_per_epoch = -(-len(x_all) // recipe.batch_size)
-    total = steps_per_epoch * recipe.epochs
-    state_path, start_epoch, step, log = out / "state.pt", 0, 0, []
-    if state_path.is_file():
-        state = torch.load(state_path, map_location=device, weights_only=True)
-        if state["recipe_digest"] == recipe.digest():
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            start_epoch, step, log = state["epoch"] + 1, state["step"], json.loads(state["log"])
+    total = -(-len(x_all) // recipe.batch_size) * recipe.epochs
+    state_path = out / "state.pt"
+    start_epoch, step, log = _resume(state_path, recipe, model, optimizer, device)
     advance = progress(f"{model_id}: {recipe.name}", total) if progress else None
     if advance and step:
         advance(step)
+    loop = _Loop(model, optimizer, recipe, x_all, y_all, total, device, advance)
     for epoch in range(start_epoch, recipe.epochs):
-        order = torch.randperm(len(x_all), generator=_generator(recipe.seed, epoch))
-        model.train()
-        sums = {"loss": 0.0, "acc": 0.0}
-        for start in range(0, len(order), recipe.batch_size):
-            idx = order[start:start + recipe.batch_size]
-            x, y = x_all[idx].to(device), y_all[idx].to(device)
-            eps = recipe.eps_schedule.at(step, recipe.eps, total)
-            for group in optimizer.param_groups:
-                group["lr"] = recipe.lr_schedule.at(step, recipe.lr)
-            loss, extra = training_loss(model, x, y, recipe, eps, _generator(recipe.seed, 1_000_003, step))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            with torch.no_grad():
-                sums["loss"] += float(loss) * len(idx)
-                sums["acc"] += float((model(x).argmax(1) == y).sum())
-            step += 1
-            if advance:
-                advance(1, loss=float(loss), eps=eps, **extra)
-        log.append({"epoch": epoch, "step": step, "eps": eps, "lr": recipe.lr_schedule.at(step - 1, recipe.lr),
-                    "loss": sums["loss"] / len(order), "train_acc": sums["acc"] / len(order)})
+        step, line = loop.epoch(epoch, step)
+        log.append(line)
         write_text_atomic(out / "train_log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
         _save_state(state_path, model, optimizer, epoch, step, log, recipe.digest())
     return _finish(model, recipe, out, model_id, arch, arch_params, dataset, images.shape[1:], num_classes, log)
