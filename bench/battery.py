@@ -26,9 +26,15 @@ from bench.metrics.accuracy import clean_predictions
 from bench.metrics.base import discard_state
 from bench.metrics.masking import masking_flags
 from bench.protocols import Protocol
-from bench.results import Provenance, Result, result_path, write_json_atomic, write_result
-from bench.results.store import artifact_path
+from bench.results import (
+    Provenance,
+    Result,
+    result_path,
+    write_json_atomic,
+    write_result,
+)
 from bench.results.schema import environment, now, package_versions
+from bench.results.store import artifact_path
 from bench.zoo.catalog import Zoo
 from bench.zoo.model import load_model
 from bench.zoo.schema import ModelEntry
@@ -66,7 +72,7 @@ def _partial_path(results_dir: Path, entry: ModelEntry, protocol: Protocol) -> P
     return result_path(results_dir, entry.id, protocol.name).with_suffix(".partial.json")
 
 
-def _load_partial(path: Path, state_dir: Path, digest: str, sample_ids: list[str]) -> dict:
+def load_partial(path: Path, state_dir: Path, digest: str, sample_ids: list[str]) -> dict:
     """Finished metrics of an earlier run of the same resolved protocol on the same images.
 
     Unreadable or malformed state is reported (a warning), discarded and recomputed; state of
@@ -94,7 +100,7 @@ def _well_formed(metrics) -> bool:
         and all(isinstance(v, (int, float)) for v in m["values"].values()) for m in metrics.values())
 
 
-def _keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
+def keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
     """Move files the metrics left in ``<state>/<metric>/artifacts/`` beside the result (old ones go)."""
     for old in [p for m in metrics for p in result_file.parent.glob(f"{result_file.stem}.{m}.*")]:
         old.unlink()
@@ -104,36 +110,46 @@ def _keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
 
 def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, batch_size: int = 100,
                 device: str | None = None, seed: int = 0, zoo: Zoo | None = None, data_dir: Path | None = None,
-                progress: ProgressFactory | None = None, command: list[str] | None = None) -> Result:
+                progress: ProgressFactory | None = None, command: list[str] | None = None,
+                workers: int = 0) -> Result:
     """Evaluate ``entry`` under the resolved ``protocol`` and write its result file.
 
     One run per (model, protocol) at a time: a lock beside the result makes a second run wait;
     when the first has meanwhile written the same result (same digest, same images), it is returned.
+    ``workers`` > 0 decodes image files in that many DataLoader processes.
     """
     started, t0 = now(), time.perf_counter()
     torch.manual_seed(seed)
     dev = resolve_device(device)
-    testset = open_testset(protocol.dataset, data_dir=data_dir, transform=entry.preprocessing.transform)
-    model = load_model(entry, dev)
-    indices = choose_samples(entry, protocol, testset, model, zoo, dev, batch_size)
+    testset, model, indices = open_run(entry, protocol, dev, batch_size, zoo, data_dir, workers)
     sample_ids = [testset.ids[i] for i in indices]
     final = result_path(results_dir, entry.id, protocol.name)
-    with _unit_lock(final) as waited:
-        if waited and (same := _same_result(final, protocol.digest(), sample_ids)) is not None:
+    with unit_lock(final) as waited:
+        if waited and (same := same_result(final, protocol.digest(), sample_ids)) is not None:
             return same
-        done = _run_metrics(model, entry, protocol, testset, indices, sample_ids, results_dir, batch_size, dev,
-                            seed, progress)
-        result = _assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command)
+        partial = _partial_path(results_dir, entry, protocol)
+        state_dir = partial.with_name(f"{protocol.name}.state")
+        done = run_metrics(model, entry, protocol, testset, indices, batch_size, dev, seed, progress,
+                           partial=partial, state_dir=state_dir)
+        result = assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command)
         write_result(results_dir, result)
-        state_dir = _partial_path(results_dir, entry, protocol).with_name(f"{protocol.name}.state")
-        _keep_artifacts(state_dir, final, protocol.metrics)
-        _partial_path(results_dir, entry, protocol).unlink(missing_ok=True)
+        keep_artifacts(state_dir, final, protocol.metrics)
+        partial.unlink(missing_ok=True)
         shutil.rmtree(state_dir, ignore_errors=True)
     return result
 
 
+def open_run(entry: ModelEntry, protocol: Protocol, dev: torch.device, batch_size: int, zoo: Zoo | None,
+             data_dir: Path | None, workers: int = 0):
+    """The test set, the model on ``dev`` and the protocol's selected indices into the test set."""
+    testset = open_testset(protocol.dataset, data_dir=data_dir, transform=entry.preprocessing.transform,
+                           workers=workers, pin_memory=dev.type == "cuda")
+    model = load_model(entry, dev)
+    return testset, model, choose_samples(entry, protocol, testset, model, zoo, dev, batch_size)
+
+
 @contextmanager
-def _unit_lock(final: Path):
+def unit_lock(final: Path):
     """Hold the (model, protocol) lock; yields whether another run held it first (and we waited)."""
     from filelock import FileLock, Timeout
 
@@ -153,7 +169,7 @@ def _unit_lock(final: Path):
         lock.release()
 
 
-def _same_result(final: Path, digest: str, sample_ids: list[str]) -> Result | None:
+def same_result(final: Path, digest: str, sample_ids: list[str]) -> Result | None:
     """The result another run just wrote for the same resolved protocol and images, or None."""
     from bench.errors import SpecError
     from bench.results import read_result
@@ -167,20 +183,22 @@ def _same_result(final: Path, digest: str, sample_ids: list[str]) -> Result | No
     return None
 
 
-def _run_metrics(model, entry, protocol, testset, indices, sample_ids, results_dir, batch_size, dev, seed,
-                 progress) -> dict:
-    """Run each metric not finished yet, saving the partial state after each; the finished ones."""
-    digest = protocol.digest()
-    partial_path = _partial_path(results_dir, entry, protocol)
-    state_dir = partial_path.with_name(f"{protocol.name}.state")
-    done = _load_partial(partial_path, state_dir, digest, sample_ids)
-    write_json_atomic(partial_path, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
+def run_metrics(model, entry, protocol, testset, indices, batch_size, dev, seed, progress, *, partial: Path,
+                state_dir: Path, names=None) -> dict:
+    """Run each metric of ``names`` (default: the protocol's) not finished yet on ``indices``.
+
+    The finished ones are saved to ``partial`` after each, with the sample ids they were measured
+    on; mid-metric state goes to ``state_dir/<metric>``. Returns metric name → values and detail.
+    """
+    digest, sample_ids = protocol.digest(), [testset.ids[i] for i in indices]
+    done = load_partial(partial, state_dir, digest, sample_ids)
+    write_json_atomic(partial, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
     predictions = None
-    for name, raw_params in protocol.metrics.items():
+    for name in names if names is not None else list(protocol.metrics):
         if name in done:
             continue
         metric = METRICS.get(name)
-        params = metric.params_schema.model_validate(raw_params or {})
+        params = metric.params_schema.model_validate(protocol.metrics[name] or {})
         advance = progress(f"{entry.id}: {metric.label}", len(indices)) if progress else None
         torch.manual_seed(seed)
         ctx = RunContext(model, entry, protocol, testset, indices, batch_size, dev, seed, advance,
@@ -190,7 +208,7 @@ def _run_metrics(model, entry, protocol, testset, indices, sample_ids, results_d
         ctx.state_dir.mkdir(parents=True, exist_ok=True)
         out = metric.run(ctx, params)
         done[name] = {"values": out.values, "detail": out.detail}
-        write_json_atomic(partial_path, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
+        write_json_atomic(partial, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
     return done
 
 
@@ -204,7 +222,7 @@ def records_of(protocol: Protocol, done: dict) -> list:
     return out
 
 
-def _assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command) -> Result:
+def assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command) -> Result:
     values = records_of(protocol, done)
     details = {name: m["detail"] for name, m in done.items()}
     return Result(

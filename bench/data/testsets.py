@@ -39,6 +39,8 @@ class TestSet(Protocol):
 
     def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]: ...
 
+    def batches(self, indices: np.ndarray, batch_size: int): ...
+
 
 @dataclass
 class ArrayTestSet:
@@ -67,14 +69,27 @@ class ArrayTestSet:
         x = torch.from_numpy(self.images[indices]).float().div_(255.0)
         return x, torch.from_numpy(self.labels[indices])
 
+    def batches(self, indices: np.ndarray, batch_size: int):
+        """``(idx, images, labels)`` for consecutive ``batch_size`` chunks of ``indices``."""
+        for start in range(0, len(indices), batch_size):
+            idx = indices[start:start + batch_size]
+            yield (idx, *self.load(idx))
+
 
 @dataclass
 class ImageFolderTestSet:
-    """ImageNet-style ``val/<wnid>/<file>`` images, decoded and preprocessed per batch."""
+    """ImageNet-style ``val/<wnid>/<file>`` images, decoded and preprocessed per batch.
+
+    With ``workers`` > 0 the files are decoded by a torch ``DataLoader`` in that many worker
+    processes, a few batches ahead of the consumer (``pin_memory`` for a CUDA consumer); with 0,
+    in the calling process.
+    """
 
     name: str
     root: Path
     transform_name: str | None
+    workers: int = 0
+    pin_memory: bool = False
     files: list[Path] = field(init=False)
     labels: np.ndarray = field(init=False)
     ids: list[str] = field(init=False)
@@ -94,11 +109,38 @@ class ImageFolderTestSet:
         return len(self.files)
 
     def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        parts = [xy for _, *xy in self.batches(indices, max(len(indices), 1))]
+        if not parts:
+            return torch.zeros(0), torch.zeros(0, dtype=torch.int64)
+        return torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])
+
+    def batches(self, indices: np.ndarray, batch_size: int):
+        """``(idx, images, labels)`` for consecutive ``batch_size`` chunks of ``indices``, decoded ahead."""
+        from torch.utils.data import DataLoader
+
+        chunks = [np.asarray(indices[i:i + batch_size]) for i in range(0, len(indices), batch_size)]
+        decoded = _DecodedFiles(self.files, self.labels, robustbench_preprocessing(self.transform_name))
+        loader = DataLoader(decoded, batch_sampler=[c.tolist() for c in chunks], num_workers=self.workers,
+                            pin_memory=self.pin_memory, persistent_workers=False,
+                            prefetch_factor=2 if self.workers else None)
+        for idx, (x, y) in zip(chunks, loader):
+            yield idx, x, y
+
+
+class _DecodedFiles(torch.utils.data.Dataset):
+    """Image file ``i`` decoded to RGB and preprocessed, with its label (what a DataLoader worker runs)."""
+
+    def __init__(self, files: list[Path], labels: np.ndarray, transform):
+        self.files, self.labels, self.transform = files, labels, transform
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int):
         from PIL import Image
 
-        transform = robustbench_preprocessing(self.transform_name)
-        images = [transform(Image.open(self.files[i]).convert("RGB")) for i in indices]
-        return torch.stack(images), torch.from_numpy(self.labels[indices])
+        with Image.open(self.files[i]) as image:
+            return self.transform(image.convert("RGB")), int(self.labels[i])
 
 
 def imagenet_class_index() -> dict[str, int]:
@@ -150,8 +192,12 @@ def _torchvision(name: str, data_dir: Path) -> ArrayTestSet:
 SHARED_NPZ = {"cifar10": "data/cifar10_test_1000.npz", "mnist": "data/mnist_test.npz"}
 
 
-def open_testset(name: str, data_dir: str | Path | None = None, transform: str | None = None) -> TestSet:
-    """Open a test set by name (see the module docstring for where each comes from)."""
+def open_testset(name: str, data_dir: str | Path | None = None, transform: str | None = None, workers: int = 0,
+                 pin_memory: bool = False) -> TestSet:
+    """Open a test set by name (see the module docstring for where each comes from).
+
+    ``workers`` and ``pin_memory`` apply to image files (ImageNet folders), decoded by a DataLoader.
+    """
     if name.startswith("npz:"):
         return _npz(name, Path(name[4:]))
     root = assets.assets_dir()
@@ -162,7 +208,7 @@ def open_testset(name: str, data_dir: str | Path | None = None, transform: str |
         if folder is None or not folder.is_dir():
             raise MissingFileError(f"ImageNet validation images not found: place them at {own}/<wnid>/*.JPEG "
                                    "(or pass --assets DIR holding data/imagenet-samples).")
-        return ImageFolderTestSet(name, folder, transform)
+        return ImageFolderTestSet(name, folder, transform, workers, pin_memory)
     if name in SHARED_NPZ and root is not None and (root / SHARED_NPZ[name]).is_file():
         return _npz(name, root / SHARED_NPZ[name])
     if name in ("cifar10", "cifar100", "mnist"):

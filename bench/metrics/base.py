@@ -54,11 +54,12 @@ class RunContext:
         return torch.as_tensor(self.predictions[[position[int(i)] for i in idx]], device=self.device)
 
     def batches(self) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
-        """The selected images in order, ``batch_size`` at a time, on the run's device."""
-        for start in range(0, len(self.indices), self.batch_size):
-            idx = self.indices[start:start + self.batch_size]
-            x, y = self.testset.load(idx)
-            yield idx, x.to(self.device), y.to(self.device)
+        """The selected images in order, ``batch_size`` at a time, on the run's device.
+
+        Image files are decoded ahead by the test set's DataLoader workers where it has them.
+        """
+        for idx, x, y in self.testset.batches(self.indices, self.batch_size):
+            yield idx, x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             if self.progress is not None:
                 self.progress(len(idx))
 
