@@ -11,13 +11,24 @@ from pathlib import Path
 def add_parser(sub) -> None:
     p = sub.add_parser("leaderboard", help="regenerate leaderboards from result files",
                        description="Regenerate leaderboards/<dataset>-<threat>.md, one page per model "
-                                   "(leaderboards/models/<id>.md) and an index, from the result files.")
+                                   "(leaderboards/models/<id>.md) and an index, from the result files. "
+                                   "With --html DIR, write a static web site instead (no markdown); with "
+                                   "--format csv|json, the long table of values.",
+                       epilog="Examples: bench leaderboard  |  bench leaderboard --html site/ && "
+                              "python -m http.server -d site/  |  bench leaderboard --format csv --out values.csv")
     p.add_argument("--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)")
     p.add_argument("--out", type=Path, metavar="PATH", help="output folder (default: the results folder's parent); "
                                                            "with --format csv|json, a file (default: stdout)")
     p.add_argument("--format", choices=("md", "csv", "json"), default="md",
                    help="md: the markdown boards and model pages (default); csv / json: one row per model, "
                         "protocol and value, with its interval and parameters as columns (for notebooks)")
+    p.add_argument("--html", type=Path, metavar="DIR",
+                   help="write a static HTML site into DIR instead of the markdown: index.html with every battery "
+                        "table (sortable by any column, filterable by data set and threat model), one page per "
+                        "board and per model (with its figures); self-contained, it loads nothing from elsewhere. "
+                        "Open DIR/index.html or serve DIR with any static web server")
+    p.add_argument("--json", action="store_true",
+                   help="print what was written as JSON on stdout ({\"format\", \"out\", \"written\", \"removed\"})")
     p.set_defaults(handler=run)
 
 
@@ -41,8 +52,9 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_PNG_BYTES = 64 * 1024 * 1024
 
 
-def write_leaderboards(results_dir: Path, out: Path) -> list[Path]:
-    """Render every page and write it atomically; stale generated pages are removed.
+def write_leaderboards(results_dir: Path, out: Path, removed: list[Path] | None = None) -> list[Path]:
+    """Render every markdown page and figure and write them atomically; stale generated files are removed
+    (and appended to ``removed``).
 
     A file bench did not generate (no generated mark) is never replaced nor removed: if any
     page or figure would land on one, nothing is written and a BenchError names them.
@@ -50,18 +62,39 @@ def write_leaderboards(results_dir: Path, out: Path) -> list[Path]:
     from bench.leaderboard import render_leaderboards
     from bench.leaderboard.figures import figures_for
     from bench.protocols import shipped_headlines
-    from bench.results.store import write_bytes_atomic
 
     results = load_results(results_dir)  # raises when the folder is missing; skips bad files with a warning
     figures = figures_for(results, results_dir)
     pages = render_leaderboards(results, figures, shipped_headlines())
     files = {rel: text.encode("utf-8") for rel, text in pages.items()}
     files.update({rel: marked_png(png) for rel, png in figures.items()})
+    return write_generated(out, files, ("*.md", "models/*.md", "models/*.png"), removed)
+
+
+def write_site(results_dir: Path, out: Path, removed: list[Path] | None = None) -> list[Path]:
+    """``--html``: the static site (:func:`bench.leaderboard.html.render_site`), written like the markdown."""
+    from bench.leaderboard.figures import figures_for
+    from bench.leaderboard.html import render_site
+    from bench.protocols import shipped_headlines
+
+    results = load_results(results_dir)
+    files = render_site(results, figures_for(results, results_dir), shipped_headlines())
+    files.update({rel: marked_png(data) for rel, data in files.items() if rel.endswith(".png")})
+    return write_generated(out, files, ("*.html", "models/*.html", "models/*.png", "static/*"), removed)
+
+
+def write_generated(out: Path, files: dict[str, bytes], stale: tuple[str, ...],
+                    removed: list[Path] | None = None) -> list[Path]:
+    """Write ``files`` under ``out`` atomically, then remove generated files matching ``stale`` not written."""
+    from bench.results.store import write_bytes_atomic
+
     refuse_foreign_files(out, files)
     written = [write_bytes_atomic(out / rel, data) for rel, data in sorted(files.items())]
-    for old in list(out.glob("*.md")) + list(out.glob("models/*.md")) + list(out.glob("models/*.png")):
+    for old in sorted(path for pattern in stale for path in out.glob(pattern)):
         if old not in written and is_generated(old):
             old.unlink()
+            if removed is not None:
+                removed.append(old)
     return written
 
 
@@ -75,7 +108,7 @@ def refuse_foreign_files(out: Path, relative_paths) -> None:
         raise BenchError(
             f"Refusing to overwrite {listed}: bench did not generate {'it' if len(foreign) == 1 else 'them'} "
             "(no generated mark). Nothing was written. Move the file(s) away, or write the leaderboard "
-            "elsewhere (--out DIR for `bench leaderboard`, --leaderboards DIR for `bench submit`)."
+            "elsewhere (--out DIR or --html DIR for `bench leaderboard`, --leaderboards DIR for `bench submit`)."
         )
 
 
@@ -86,11 +119,13 @@ def is_generated(path: Path) -> bool:
     bench's matplotlib settings write them) count as generated too.
     """
     from bench.leaderboard import GENERATED_MARK
+    from bench.leaderboard.html import ASSET_MARK, HTML_MARK
 
     if path.is_symlink() or not path.is_file():
         return False
-    if path.suffix == ".md":
-        mark = GENERATED_MARK.encode("utf-8")
+    marks = {".md": GENERATED_MARK, ".html": HTML_MARK, ".css": ASSET_MARK, ".js": ASSET_MARK}
+    if path.suffix in marks:
+        mark = marks[path.suffix].encode("utf-8")
         with open(path, "rb") as f:
             return f.read(len(mark)) == mark
     if path.suffix == ".png" and path.stat().st_size <= _MAX_PNG_BYTES:
@@ -126,30 +161,49 @@ def _png_texts(png: bytes) -> list[tuple[bytes, bytes]] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.cli.output import stdout
+    from bench.cli.output import print_json, stdout
+    from bench.errors import BenchError
     from bench.results.store import DEFAULT_RESULTS_DIR
 
     results_dir = args.results or DEFAULT_RESULTS_DIR
+    if args.html is not None and (args.format != "md" or args.out is not None):
+        raise BenchError("--html DIR writes the web site into DIR: leave out --format and --out (they are for "
+                         "the markdown boards and the long table), or run `bench leaderboard` once for each.")
     if args.format != "md":
-        return export_table(results_dir, args.format, args.out)
-    out = args.out or results_dir.parent
-    written = write_leaderboards(results_dir, out)
-    stdout.print(f"Wrote {len(written)} pages under {out}.")
+        return export_table(results_dir, args.format, args.out, args.json)
+    out, removed = (args.html if args.html is not None else args.out or results_dir.parent), []
+    write = write_site if args.html is not None else write_leaderboards
+    written = write(results_dir, out, removed)
+    if args.json:
+        print_json({"format": "html" if args.html is not None else "md", "out": str(out),
+                    "written": [str(p.relative_to(out)) for p in written],
+                    "removed": [str(p.relative_to(out)) for p in removed]})
+    else:
+        what = "files of the web site" if args.html is not None else "pages"
+        stdout.print(f"Wrote {len(written)} {what} under {out}" + (f" (open {out / 'index.html'})." if args.html else "."),
+                     markup=False, highlight=False)
     return 0
 
 
-def export_table(results_dir: Path, fmt: str, out: Path | None) -> int:
+def export_table(results_dir: Path, fmt: str, out: Path | None, as_json: bool = False) -> int:
     """``--format csv|json``: the long value table on stdout, or written atomically to ``out``."""
     import sys
 
-    from bench.cli.output import stdout
+    from bench.cli.output import print_json, stdout
+    from bench.errors import BenchError
     from bench.leaderboard.tables import export
     from bench.results.store import write_text_atomic
 
+    if as_json and out is None and fmt == "csv":
+        raise BenchError("--json with --format csv: the CSV table goes to stdout; give --out FILE to write it "
+                         "and get the JSON report, or use --format json for the table as JSON.")
     text = export(load_results(results_dir), fmt)
     if out is None:
         sys.stdout.write(text)
     else:
         write_text_atomic(out, text)
-        stdout.print(f"Wrote {out}.")
+        if as_json:
+            print_json({"format": fmt, "out": str(out), "written": [str(out)], "removed": []})
+        else:
+            stdout.print(f"Wrote {out}.")
     return 0
