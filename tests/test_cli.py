@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli.main import main
+from bench.zoo.catalog import Zoo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +34,9 @@ def test_list_show_protocols(capsys):
     ids = [e["id"] for e in json.loads(capsys.readouterr().out)]
     assert "mnist_lenet5_standard" in ids and "resnet50_linf_eps8" not in ids
     assert main(["list"]) == 0
-    assert "bench registry" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()  # not a terminal: a header, then one model per line
+    assert lines[0].split() == ["id", "dataset", "training", "ε", "loader", "architecture"]
+    assert [line.split()[0] for line in lines[1:]] == list(Zoo.load().entries)
     assert main(["show", "resnet50_linf_eps8", "--json"]) == 0
     entry = json.loads(capsys.readouterr().out)
     assert entry["source"]["file"] == "resnet50_linf_eps8.0.ckpt" and entry["preprocessing"]["transform"] == "Res256Crop224"

@@ -34,8 +34,9 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, metavar="N", help="override the recipes' epochs")
     p.add_argument("--out", type=Path, default=Path("bench-demo"), metavar="DIR",
                    help="where models, results and the leaderboard go (default ./bench-demo)")
-    p.add_argument("--device", default="auto", metavar="D")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--device", default="auto", metavar="D", help="auto (CUDA when present; default), cpu, cuda, "
+                                                                 "cuda:N or mps")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (they go to stderr)")
     p.set_defaults(handler=run)
 
 

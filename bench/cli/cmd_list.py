@@ -1,4 +1,7 @@
-"""``bench list``: the registry as a table (or the registered loaders / architectures / metrics)."""
+"""``bench list``: the registry as a table (or the registered loaders / architectures / metrics).
+
+On a terminal a rich table; in a pipe one model per line, its id unwrapped (``bench list | grep ID``).
+"""
 
 from __future__ import annotations
 
@@ -34,10 +37,7 @@ def _names(args: argparse.Namespace) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
-    from bench.cli.output import print_json, stdout
-    from bench.spec import format_eps
+    from bench.cli.output import on_terminal, print_json, print_rows, stdout
     from bench.zoo.catalog import Zoo, robustbench_entries
 
     names = _names(args)
@@ -51,14 +51,16 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json([e.model_dump(mode="json") for e in shown])
         return 0
-    table = Table(title=f"bench registry ({len(shown)} models)")
-    for col in ("id", "dataset", "training", "ε", "loader", "architecture"):
-        table.add_column(col, overflow="fold")
-    for e in shown:
-        t = e.training
-        table.add_row(e.id, e.dataset, t.method, "-" if t.threat_model == "none" else f"{t.threat_model} {format_eps(t.eps)}",
-                      e.source.loader, e.architecture.name if e.architecture else "-")
-    stdout.print(table)
-    if not args.robustbench:
+    print_rows(("id", "dataset", "training", "ε", "loader", "architecture"), [_row(e) for e in shown],
+               title=f"bench registry ({len(shown)} models)", no_wrap=("id",))
+    if not args.robustbench and on_terminal():
         stdout.print("RobustBench's own zoo entries are listed with --robustbench.", style="dim")
     return 0
+
+
+def _row(entry) -> tuple[str, ...]:
+    from bench.spec import format_eps
+
+    t = entry.training
+    return (entry.id, entry.dataset, t.method, "-" if t.threat_model == "none" else f"{t.threat_model} {format_eps(t.eps)}",
+            entry.source.loader, entry.architecture.name if entry.architecture else "-")

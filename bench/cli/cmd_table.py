@@ -29,7 +29,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="with --compare: seed of the bootstrap and permutations")
     p.add_argument("--resamples", type=int, default=10_000, help="with --compare: bootstrap resamples and "
                                                                  "permutations (default 10000)")
-    p.add_argument("--json", action="store_true", help="with --compare: the comparison as JSON on stdout")
+    p.add_argument("--json", action="store_true", help="print the tables (or the --compare comparison) as JSON "
+                                                       "on stdout: per protocol, one row per model with the "
+                                                       "table's value records")
     p.add_argument("--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it")
     p.set_defaults(handler=run)
@@ -66,8 +68,31 @@ def run_table(args: argparse.Namespace, results_dir: Path) -> int:
         absent = sorted(set(args.models) - {r.model.id for r in results if r.protocol["name"] in args.protocols})
         if absent:
             raise BenchError(f"No results for model(s) {', '.join(absent)} under these protocols in {results_dir}.")
-    _emit(render_comparison(results, args.protocols, args.models), args.out)
+    if args.json:
+        from bench.cli.output import print_json
+
+        print_json(comparison_data(results, args.protocols, args.models))
+    else:
+        _emit(render_comparison(results, args.protocols, args.models), args.out)
     return 0
+
+
+def comparison_data(results, protocols: list[str], models: list[str] | None) -> dict:
+    """``bench table --json``: the markdown table's rows as data, models in the order given, each with the
+    value records the table shows (:func:`bench.leaderboard.columns.summary_values`) and their labels."""
+    from bench.leaderboard.columns import label, summary_values
+
+    tables = []
+    for name in protocols:
+        group = [r for r in results if r.protocol["name"] == name and (models is None or r.model.id in models)]
+        order = models or sorted({r.model.id for r in group})
+        group.sort(key=lambda r: (order.index(r.model.id) if r.model.id in order else len(order), r.model.id))
+        tables.append({"protocol": name, "rows": [
+            {"model": r.model.id, "training": r.model.training.model_dump(mode="json"),
+             "protocol_digest": r.protocol_digest, "n_images": len(r.provenance.sample_ids),
+             "values": [{"label": label(v), **v.model_dump(mode="json")} for v in summary_values(r.values)]}
+            for r in group]})
+    return {"tables": tables}
 
 
 def run_compare(args: argparse.Namespace, results_dir: Path) -> int:

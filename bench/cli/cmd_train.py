@@ -18,20 +18,24 @@ def add_parser(sub) -> None:
                                    "recipe.yaml and entry.yaml (a registry entry with the checkpoint's SHA-256: "
                                    "`bench evaluate --entry <out>/entry.yaml`). Rerunning the same command resumes "
                                    "from the last finished epoch.",
+                       usage="bench train --recipe R --dataset D --arch A [options]\n       bench train --list-recipes",
                        epilog="example: bench train --recipe pgd-at --dataset digits --arch digits_gap --eps 0.2 "
                               "--epochs 15")
-    p.add_argument("--recipe", required=True, metavar="R", help="recipe name (see --list-recipes) or YAML path")
-    p.add_argument("--dataset", required=True, choices=TRAINING_SETS, help="training images")
-    p.add_argument("--arch", required=True, metavar="A", help="registered architecture (bench list --architectures)")
+    p.add_argument("--list-recipes", action="store_true", help="list the shipped recipes and exit")
+    p.add_argument("--recipe", metavar="R", help="recipe name (see --list-recipes) or YAML path (required)")
+    p.add_argument("--dataset", choices=TRAINING_SETS, help="training images (required)")
+    p.add_argument("--arch", metavar="A", help="registered architecture, see `bench list --architectures` (required)")
     p.add_argument("--arch-param", action="append", default=[], metavar="K=V", help="architecture parameter, e.g. width=32")
     p.add_argument("--eps", metavar="E", help="override the recipe's final ε (e.g. 8/255 or 0.2)")
     p.add_argument("--epochs", type=int, metavar="N", help="override the recipe's number of epochs")
     p.add_argument("--warmup-steps", type=int, metavar="S", help="override the recipe's clean warm-up (optimiser steps)")
     p.add_argument("--id", metavar="ID", help="model id for entry.yaml (default <dataset>_<arch>_<recipe>[_eps<E>])")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default runs/<id>)")
-    p.add_argument("--device", default="auto", metavar="D")
-    p.add_argument("--data-dir", type=Path, metavar="DIR")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--device", default="auto", metavar="D", help="auto (CUDA when present; default), cpu, cuda, "
+                                                                 "cuda:N or mps")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="folder of torchvision's CIFAR-10 / MNIST "
+                                                                "training files (default: $BENCH_CACHE/data)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (they go to stderr)")
     p.set_defaults(handler=run)
 
 
@@ -94,7 +98,38 @@ def default_id(dataset: str, arch: str, recipe, eps_given: bool) -> str:
     return f"{dataset}_{arch}_{recipe.name.replace('-', '_')}" + (f"_eps{eps}" if eps_given or recipe.eps else "")
 
 
+def list_recipes() -> int:
+    """``--list-recipes``: each shipped recipe with its method, final ε, epochs and the first clause of its description."""
+    from bench.cli.cmd_protocols import summary
+    from bench.cli.output import print_rows
+    from bench.spec import format_eps
+    from bench.training import get_recipe
+    from bench.training.recipe import recipe_files
+
+    recipes = [get_recipe(name) for name in recipe_files()]
+    print_rows(("recipe", "method", "ε", "epochs", "summary"),
+               [(r.name, r.method, format_eps(r.eps) if r.eps else "-", str(r.epochs), summary(r.description, 70))
+                for r in recipes], title="training recipes (bench/training/recipes)", no_wrap=("recipe",))
+    return 0
+
+
+def check_required(args: argparse.Namespace) -> None:
+    from bench.errors import BenchError
+
+    missing = [flag for flag in ("--recipe", "--dataset", "--arch") if getattr(args, flag[2:]) is None]
+    if missing:
+        raise BenchError(f"bench train needs {', '.join(missing)} (see `bench train --help`; recipes: "
+                         "`bench train --list-recipes`).")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.list_recipes:
+        return list_recipes()
+    check_required(args)
+    return train_model(args)
+
+
+def train_model(args: argparse.Namespace) -> int:
     from bench.battery import resolve_device
     from bench.cli.checks import check_output_folder
     from bench.cli.output import progress_bars, stdout

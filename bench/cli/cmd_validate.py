@@ -10,7 +10,7 @@ def add_parser(sub) -> None:
                        description="Validate YAML files: a submitted entry (one mapping), a registry "
                                    "(schema_version + models), or a protocol (has 'metrics'). Every "
                                    "problem is reported with its field and line.")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE", help="YAML files: entries, registries or protocols")
     p.set_defaults(handler=run)
 
 

@@ -37,15 +37,20 @@ Downloads go to BENCH_CACHE (default ~/.cache/bench); BENCH_OFFLINE=1 forbids th
 Docs: docs/ (registry format, protocols, result schema, loaders)."""
 
 
+ASSETS_HELP = "shared assets folder (data/, models/); default: $BENCH_ASSETS"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bench", description="Robustness benchmark harness for image classifiers.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
-    parser.add_argument("--assets", metavar="DIR", help="shared assets folder (data/, models/); default: $BENCH_ASSETS")
+    parser.add_argument("--assets", metavar="DIR", help=ASSETS_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.add_parser(sub)
+    for command in sub.choices.values():  # also after the sub-command; SUPPRESS keeps a value given before it
+        command.add_argument("--assets", metavar="DIR", default=argparse.SUPPRESS, help=ASSETS_HELP)
     return parser
 
 

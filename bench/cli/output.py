@@ -1,10 +1,15 @@
-"""Terminal output shared by the sub-commands: rich tables, progress bars, error paragraphs."""
+"""Terminal output shared by the sub-commands: tables, progress bars, error paragraphs.
+
+On a terminal, tables are rich tables; when stdout is a pipe or a file they are plain text, one
+row per line and nothing wrapped, so ``bench list | grep ID`` finds the whole row. Progress bars
+always go to stderr and never capture stdout, so ``--json`` output stays pure JSON with the bars on.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -22,15 +27,48 @@ def print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, indent=1) + "\n")
 
 
+def on_terminal() -> bool:
+    """Whether stdout is a terminal (as rich sees it: ``FORCE_COLOR`` / ``TTY_COMPATIBLE`` count)."""
+    return stdout.is_terminal
+
+
+def print_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None,
+               no_wrap: Sequence[str] = ()) -> None:
+    """A rich table on a terminal (columns in ``no_wrap`` never wrap); otherwise :func:`plain_rows`."""
+    if not on_terminal():
+        sys.stdout.write(plain_rows(headers, rows))
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, no_wrap=header in no_wrap, overflow="fold")
+    for row in rows:
+        table.add_row(*map(escape, row))
+    stdout.print(table)
+
+
+def plain_rows(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A header line and one line per row, columns padded and separated by two spaces, never wrapped."""
+    lines = [list(headers), *map(list, rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n" for line in lines)
+
+
 @contextmanager
 def progress_bars(enabled: bool = True):
-    """Yield a factory ``(description, total) -> advance(n)`` backed by rich progress bars on stderr."""
+    """Yield a factory ``(description, total) -> advance(n)`` backed by rich progress bars on stderr.
+
+    The bars never redirect stdout (``redirect_stdout=False``): what a command prints there, JSON
+    included, stays on stdout whether or not stderr is a terminal.
+    """
     if not enabled:
         yield None
         return
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
-                        console=stderr, transient=False)
+                        console=stderr, transient=False, redirect_stdout=False)
 
     def factory(description: str, total: int) -> Callable[..., None]:
         task = progress.add_task(description, total=total, status="")

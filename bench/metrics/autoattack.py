@@ -4,7 +4,9 @@ The attacks of the chosen version run one after another on the images still robu
 as ``AutoAttack.run_standard_evaluation`` does (same batches, same seed), but bench records the
 robust flags after each attack so an interrupted run resumes from the last finished attack.
 (pyautoattack 0.2.0's own ``state_path`` resume fails with a NameError once a state is restored.)
-AutoAttack's warnings (randomised model, softmax output, zero gradients, ...) are kept.
+AutoAttack's warnings (randomised model, softmax output, zero gradients, ...) are kept. The
+progress bar moves per attack and per batch of each attack (each attack object's ``perturb`` is
+wrapped while the library's loop runs), not from 0 to full at the end.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -56,15 +60,64 @@ def make_adversary(model, params: AutoAttackParams, norm: str, eps: float, seed:
     return adversary
 
 
-def run_one_attack(adversary, attack: str, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Robust flags of ``x`` after one attack of the adversary's version (the library's own loop)."""
+def run_one_attack(adversary, attack: str, x: torch.Tensor, y: torch.Tensor, batch_size: int,
+                   on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
+    """Robust flags of ``x`` after one attack of the adversary's version (the library's own loop);
+    ``on_batch(n)`` is called after each batch of ``n`` images it attacks."""
     configured = adversary.attacks_to_run
     adversary.attacks_to_run = [attack]
     try:
-        _, y_adv = adversary.run_standard_evaluation(x, y, batch_size=batch_size)
+        with _per_batch(adversary, on_batch):
+            _, y_adv = adversary.run_standard_evaluation(x, y, batch_size=batch_size)
     finally:
         adversary.attacks_to_run = configured
     return (y_adv == y).cpu()
+
+
+ATTACK_OBJECTS = ("apgd", "apgd_targeted", "fab", "square")  # what run_standard_evaluation calls .perturb on per batch
+
+
+@contextmanager
+def _per_batch(adversary, on_batch: Callable[[int], None] | None):
+    """Wrap the ``perturb`` of each attack object of ``adversary`` so each batch it attacks calls ``on_batch``."""
+    wrapped = [a for a in (getattr(adversary, name, None) for name in ATTACK_OBJECTS) if a is not None] if on_batch else []
+    for attack in wrapped:
+        def perturb(x, *args, _perturb=attack.perturb, **kwargs):
+            out = _perturb(x, *args, **kwargs)
+            on_batch(len(x))
+            return out
+
+        attack.perturb = perturb  # an instance attribute over the class's method
+    try:
+        yield
+    finally:
+        for attack in wrapped:
+            del attack.perturb
+
+
+class _AttackBar:
+    """The metric's bar (total: the images) through the attacks: each attack owns an equal share of it,
+    filled batch by batch as the share of that attack's images attacked so far."""
+
+    def __init__(self, advance: Callable[..., None] | None, total: int, n_attacks: int):
+        self.advance, self.total, self.n_attacks, self.shown = advance, total, max(n_attacks, 1), 0
+
+    def move_to(self, attacks_done: float, **status: float) -> None:
+        target = min(self.total, round(self.total * attacks_done / self.n_attacks))
+        if self.advance is not None and (target > self.shown or status):
+            self.advance(target - self.shown, **status)
+            self.shown = target
+
+    def batches(self, attack_number: int, n_images: int) -> Callable[[int], None]:
+        """``on_batch`` for attack number ``attack_number`` (0-based) run on ``n_images`` images."""
+        attacked = 0
+
+        def on_batch(n: int) -> None:
+            nonlocal attacked
+            attacked += n
+            self.move_to(attack_number + attacked / n_images)
+
+        return on_batch
 
 
 class AutoAttackMetric:
@@ -89,24 +142,23 @@ class AutoAttackMetric:
         state = self._load_state(state_file, len(ctx.indices), adversary.attacks_to_run)
         robust = torch.tensor(state["robust"], dtype=torch.bool) if state else self._clean_flags(ctx, x, y)
         per_attack, log = dict(state.get("per_attack", {})), _WarningLog()
+        bar = _AttackBar(ctx.progress, len(ctx.indices), len(adversary.attacks_to_run))
         logging.getLogger("auto-attack").addHandler(log)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                for attack in adversary.attacks_to_run:
-                    if attack in per_attack or not robust.any():
-                        continue
-                    idx = robust.nonzero().flatten()
-                    still = run_one_attack(adversary, attack, x[idx].to(ctx.device), y[idx].to(ctx.device),
-                                           ctx.batch_size)
-                    robust[idx[~still]] = False
-                    per_attack[attack] = int(robust.sum()) / len(robust)
-                    self._save(state_file, robust, per_attack)
+                for number, attack in enumerate(adversary.attacks_to_run):
+                    if attack not in per_attack and robust.any():
+                        idx = robust.nonzero().flatten()
+                        still = run_one_attack(adversary, attack, x[idx].to(ctx.device), y[idx].to(ctx.device),
+                                               ctx.batch_size, on_batch=bar.batches(number, len(idx)))
+                        robust[idx[~still]] = False
+                        per_attack[attack] = int(robust.sum()) / len(robust)
+                        self._save(state_file, robust, per_attack)
+                    bar.move_to(number + 1, robust=int(robust.sum()) / len(robust))
         finally:
             logging.getLogger("auto-attack").removeHandler(log)
         messages = sorted(set(log.messages + [str(w.message) for w in caught]))
-        if ctx.progress:
-            ctx.progress(len(ctx.indices))
         return MetricOutput(values={autoattack_value(eps): int(robust.sum()) / len(robust)},
                             detail={"version": params.version, "norm": norm, "eps": eps,
                                     "attacks": list(adversary.attacks_to_run), "accuracy_after": per_attack,

@@ -342,8 +342,9 @@ class Inequality:
     def run(self, ctx: RunContext, params: InequalityParams) -> MetricOutput:
         check_fits(params, ctx.entry.preprocessing.input_size)
         records, kept = [], 0
-        for position, (idx, x, y) in zip(range(0, len(ctx.indices), ctx.batch_size), ctx.batches()):
-            path = ctx.state_dir / f"batch-{position:07d}.npz"
+        # enumerate, not zip(range, batches): zip stops before the generator resumes, losing its last progress update
+        for number, (idx, x, y) in enumerate(ctx.batches()):
+            path = ctx.state_dir / f"batch-{number * ctx.batch_size:07d}.npz"
             record = _resumed_record(path, idx, params)
             if record is None:
                 record = inequality_batch(ctx.model, x, y, idx, params, ctx.seed, ctx.batch_size,

@@ -1,0 +1,153 @@
+"""The CLI as a person uses it: in a pipe, in an 80-column terminal, with --json, with options where they type them."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import re
+import shlex
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import pytest
+
+from bench.cli.main import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def bench_command() -> list[str]:
+    """The installed console script when there is one (as a person runs it), else the module."""
+    script = Path(sys.executable).with_name("bench")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "bench.cli.main"]
+
+
+def run_in_terminal(args: list[str], columns: int = 80) -> str:
+    """Run bench with stdout and stderr on a pseudo-terminal ``columns`` wide; its screen text, colours removed."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None), env.pop("FORCE_COLOR", None)
+    proc = subprocess.Popen([*bench_command(), *args], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env,
+                            cwd=ROOT)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 1 << 16)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0, b"".join(chunks).decode(errors="replace")
+    return ANSI.sub("", b"".join(chunks).decode()).replace("\r", "")
+
+
+def test_list_through_a_real_pipe_prints_each_id_once_and_whole():
+    command = f"{shlex.join(bench_command())} list | grep -c resnet50_linf_eps8"
+    out = subprocess.run(command, shell=True, capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "1"
+    listed = subprocess.run([*bench_command(), "list"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    from bench.zoo.catalog import Zoo
+
+    ids = [line.split()[0] for line in listed.splitlines()[1:]]
+    assert ids == list(Zoo.load().entries) and "│" not in listed  # plain rows, no box, nothing wrapped
+
+
+def test_list_in_an_80_column_terminal_keeps_ids_whole():
+    screen = run_in_terminal(["list", "--dataset", "mnist"])
+    from bench.zoo.catalog import Zoo
+
+    mnist = [e.id for e in Zoo.load().entries.values() if e.dataset == "mnist"]
+    assert all(len(line) <= 80 for line in screen.splitlines())
+    assert all(re.search(rf"\b{re.escape(i)}\b", screen) for i in mnist)
+    assert "bench registry" in screen and "--robustbench" in screen  # the terminal keeps the title and the hint
+
+
+def test_protocols_in_an_80_column_terminal_is_one_line_per_protocol():
+    from bench.protocols import protocol_files
+
+    screen = run_in_terminal(["protocols"])
+    lines = screen.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    for name in protocol_files():
+        assert sum(line.split()[:1] == [name] for line in lines) == 1, name  # whole, at the start of one line
+    long = run_in_terminal(["protocols", "--long"])
+    assert all(len(line) <= 80 for line in long.splitlines())
+    assert "metrics: clean_accuracy" in long and "RobustBench: 10000" in long  # whole descriptions, wrapped
+
+
+def test_protocols_json(capsys):
+    from bench.protocols import get_protocol, protocol_files
+
+    assert main(["protocols", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [p["name"] for p in listed] == list(protocol_files())
+    assert main(["protocols", "quick", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == get_protocol("quick").model_dump(mode="json")
+
+
+def test_table_json_has_the_markdown_tables_rows(capsys):
+    args = ["table", "--protocols", "cifar10-default", "cifar10-inequality-code", "--models", "cifar_smallgap_adv",
+            "cifar_cnn_a_adv"]
+    assert main(args) == 0
+    markdown = capsys.readouterr().out
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [t["protocol"] for t in data["tables"]] == ["cifar10-default", "cifar10-inequality-code"]
+    for table in data["tables"]:
+        assert [r["model"] for r in table["rows"]] == ["cifar_smallgap_adv", "cifar_cnn_a_adv"]
+        for row in table["rows"]:
+            for value in row["values"]:
+                assert value["label"] in markdown and {"value", "ci_low", "n", "higher_is_better"} <= set(value)
+    clean = data["tables"][0]["rows"][0]["values"][0]
+    assert clean["name"] == "clean_accuracy" and f"{100 * clean['value']:.1f}" in markdown
+
+
+def sub_parsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+@pytest.mark.parametrize("command", sorted(sub_parsers()))
+def test_every_option_of_every_command_has_help(command):
+    missing = [a.option_strings or a.dest for a in sub_parsers()[command]._actions
+               if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert not missing, f"bench {command}: {missing} have no help"
+
+
+def test_assets_is_accepted_before_and_after_the_subcommand(tmp_path, monkeypatch):
+    from bench import assets
+
+    seen = []
+    monkeypatch.setattr(assets, "set_assets_dir", lambda path: seen.append(path))
+    for argv in (["--assets", str(tmp_path), "list", "--loaders"], ["list", "--loaders", "--assets", str(tmp_path)]):
+        assert main(argv) == 0
+    assert seen == [str(tmp_path), str(tmp_path)]
+    assert main(["list", "--loaders"]) == 0 and seen[-1] is None  # not given: $BENCH_ASSETS decides
+    assert main(["list", "--assets", str(tmp_path / "missing")]) == 2  # checked the same way after the command
+
+
+def test_train_help_names_only_options_that_exist(capsys):
+    from bench.training.recipe import recipe_files
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = capsys.readouterr().out
+    options = {o for a in sub_parsers()["train"]._actions for o in a.option_strings}
+    own = re.sub(r"`[^`]*`", "", help_text)  # `bench list --architectures` names another command's option
+    assert set(re.findall(r"--[a-z][a-z-]+", own)) <= options and "--list-recipes" in options
+    assert main(["train", "--list-recipes"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row.split()[0] for row in rows] == list(recipe_files())
+    assert main(["train", "--recipe", "pgd-at"]) == 2
+    assert "needs --dataset, --arch" in " ".join(capsys.readouterr().err.split())
