@@ -1,20 +1,23 @@
 """Attack against interpretability (AAI): the top-k attack of paper 001, appendix C (Ghorbani et al., 2019).
 
-Keep the predicted label, push down the interpretation map of that label where the clean map
-was largest:
+Keep the label, push down the interpretation map of ``y`` where the clean map was largest:
 
     minimize  λ·max{max_{j≠y} f_j(x') − f_y(x'), 0} + Σ_{i ∈ top-k(I(x, y))} I(x', y)_i
     subject to ‖x' − x‖_∞ ≤ ε, x' ∈ [0, 1]
 
-by signed-gradient steps (200 steps of 0.01 in the paper). Eq. (15) allows any 1-class
-discrepancy D_1 as the interpretation term; ``objective="l1"`` maximises the ℓ1 1-class
-discrepancy of eq. (4), ‖I(x', y) − I(x, y)‖_1, instead of lowering the top-k mass; its
-gradient vanishes at x' = x, so that attack starts from a uniform random point of the ε-ball
-(``random_start``, seeded; optional for the top-k objective). With ``iterate="best"`` (bench's
-default) the returned image is the iterate with the smallest top-k mass among those that keep the
-label (the clean image if none does), so a success is never lost to a later step that flips the
-prediction. ``iterate="last"`` returns the final iterate, whatever its label, as a plain PGD
-loop does; the caller then leaves out the images whose prediction changed.
+by ``steps`` signed-gradient steps (200 steps of 0.01 in the paper). Two presets of the
+protocol (``InterpretationParams.variant``) use this class:
+
+- ``authors_topk``, the authors' released ``aai_topk`` (eval.py): ``random_start=True`` (uniform
+  in the ε-ball), ``hinge_weight=0`` (loss = minus the top-k sum, no hinge), ``iterate="last"``;
+  the caller passes the true labels and leaves out the images whose prediction changed.
+- ``bench_hinge``, bench's first reading of eq. (15): no random start, λ = 1, ``iterate="best"``:
+  the iterate with the smallest top-k mass among those that keep the label (the clean image if
+  none does), so a success is never lost to a later step that flips the prediction.
+
+Eq. (15) allows any 1-class discrepancy D_1 as the interpretation term; ``objective="l1"``
+maximises ‖I(x', y) − I(x, y)‖_1 (eq. 4) instead; its gradient vanishes at x' = x, so that
+attack needs the random start (seeded).
 """
 
 from __future__ import annotations
@@ -56,19 +59,26 @@ class TopKInterpretationAttack:
             top = clean.topk(self.k, dim=1).indices
         best, best_mass = x.clone(), torch.full((len(x),), float("inf"), device=x.device)
         x_adv = linf_random_start(x, eps, self.seed, self.bounds) if self.random_start else x.clone()
-        for _ in range(self.steps + 1):
+        for step in range(self.steps + 1):  # iterates 0 … steps are scored; exactly ``steps`` updates
             x_adv = x_adv.detach().requires_grad_(True)
             logits, maps = self._logits_and_map(x_adv, y)
             # the interpretation term to minimise: top-k mass, or minus the ℓ1 distance to the clean map
             mass = maps.flatten(1).gather(1, top).sum(1) if self.objective == "topk" else \
                 -(maps.flatten(1) - clean).abs().sum(1)
-            others = logits.scatter(1, y[:, None], float("-inf")).amax(1)
-            hinge = (others - logits.gather(1, y[:, None])[:, 0]).clamp(min=0)
             with torch.no_grad():
                 better = (logits.argmax(1) == y) & (mass < best_mass)
                 best[better], best_mass[better] = x_adv[better], mass[better]
-            (grad,) = torch.autograd.grad((self.hinge_weight * hinge + mass).sum(), x_adv)
+            if step == self.steps:
+                break
+            (grad,) = torch.autograd.grad((self._hinge(logits, y) + mass).sum(), x_adv)
             with torch.no_grad():
                 delta = torch.maximum(torch.minimum(x_adv - self.step_size * grad.sign() - x, eps), -eps)
                 x_adv = (x + delta).clamp(*self.bounds)
         return x_adv.detach() if self.iterate == "last" else best.detach()
+
+    def _hinge(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """λ·max{max_{j≠y} f_j − f_y, 0}; zero (no graph through it) when λ = 0, as in the authors' loss."""
+        if self.hinge_weight == 0:
+            return torch.zeros_like(logits[:, 0])
+        others = logits.scatter(1, y[:, None], float("-inf")).amax(1)
+        return self.hinge_weight * (others - logits.gather(1, y[:, None])[:, 0]).clamp(min=0)

@@ -1,8 +1,10 @@
 """Interpretation robustness of paper 001: AAI with Kendall's τ (§5.2, App. C) and Proposition 1 (§3, App. E).
 
 ``interpretation`` runs, per ε of the protocol, the top-k attack against interpretability
-and reports the mean Kendall τ between the clean and the attacked map of the predicted class
-(``aai_tau@<ε>``; higher is more robust). It also checks Proposition 1 on successful PGD
+and reports the mean Kendall τ between the clean and the attacked map (``aai_tau@<ε>``; higher
+is more robust). ``variant`` picks the attack: ``authors_topk`` (the authors' released
+``aai_topk``: random start, no hinge, last iterate, changed predictions left out, true-label
+map) or ``bench_hinge`` (no random start, hinge, best label-keeping iterate, predicted-class map). It also checks Proposition 1 on successful PGD
 examples: the ℓ1 2-class discrepancy (eq. 4) against half the clean margin (eq. 5), with
 both distributions as deciles (Table A2).
 """
@@ -38,6 +40,10 @@ class Prop1Params(Strict):
     _eps = field_validator("eps", mode="before")(parse_eps)
 
 
+# The authors' released aai_topk (eval.py of github.com/AkhilanB/Proper-Interpretability).
+AUTHORS_TOPK = {"hinge_weight": 0.0, "iterate": "last", "random_start": True, "cam_label": "true"}
+
+
 class InterpretationParams(Strict):
     interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = Field(
         default="auto", description="auto: CAM when the network has a CAM head, else signed GradCAM")
@@ -46,13 +52,22 @@ class InterpretationParams(Strict):
     steps: int = Field(default=200, ge=1, description="the paper: 200")
     step_size: float = Field(default=0.01, gt=0, description="the paper: 0.01 whatever ε")
     k: int = Field(default=8, ge=1, description="top-k map positions pushed down (the paper: 8)")
-    hinge_weight: float = Field(default=1.0, gt=0, description="λ of eq. (15)")
-    iterate: Literal["best", "last"] = Field(
-        default="best", description="best: the label-keeping iterate with the least top-k mass (every image counts); "
-                                    "last: the final iterate, images whose prediction changed left out of τ")
+    variant: Literal["bench_hinge", "authors_topk"] = Field(
+        default="bench_hinge", description="the AAI preset: authors_topk, the authors' released aai_topk (uniform "
+        "random start, no hinge, last iterate, images whose prediction changed left out, true-label CAM); "
+        "bench_hinge (no random start, hinge λ = 1, best label-keeping iterate, predicted-class CAM), whose "
+        "fields below may be changed one at a time")
+    hinge_weight: float | None = Field(default=None, ge=0, description="λ of eq. (15); None: the variant's")
+    iterate: Literal["best", "last"] | None = Field(
+        default=None, description="best: the label-keeping iterate with the least top-k mass (every image counts); "
+                                  "last: the final iterate, images whose prediction changed left out of τ; "
+                                  "None: the variant's")
     random_start: bool | None = Field(
-        default=None, description="start the attack from a uniform point of the ε-ball; None: only for objective l1, "
-                                  "which has no gradient at the clean point (the paper: no)")
+        default=None, description="start the attack from a uniform point of the ε-ball; None: the variant's "
+                                  "(bench_hinge: only for objective l1, which has no gradient at the clean point)")
+    cam_label: Literal["predicted", "true"] | None = Field(
+        default=None, description="whose map is attacked and compared: the clean prediction's or the true label's; "
+                                  "None: the variant's")
     objective: Literal["topk", "l1"] = Field(
         default="topk", description="the interpretation term of eq. (15): topk, the mass of the clean map's k largest "
                                     "positions (the paper's experiments); l1, the 1-class ℓ1 discrepancy of eq. (4)")
@@ -67,10 +82,47 @@ class InterpretationParams(Strict):
     _main = field_validator("main_eps", mode="before")(parse_eps)
 
     @model_validator(mode="after")
-    def _l1_starts_at_random(self):
+    def _consistent(self):
+        given = {f: getattr(self, f) for f in AUTHORS_TOPK if getattr(self, f) is not None}
+        if self.variant == "authors_topk":
+            clash = {f: v for f, v in given.items() if v != AUTHORS_TOPK[f]}
+            if clash or self.objective != "topk":
+                raise ValueError(f"variant authors_topk fixes {AUTHORS_TOPK} and objective topk; {clash or 'objective l1'}"
+                                 " contradicts it: use variant bench_hinge to change a setting")
         if self.objective == "l1" and self.random_start is False:
             raise ValueError("objective l1 has no gradient at the clean point: leave random_start unset or true")
         return self
+
+    def resolved(self) -> dict:
+        """The attack's effective settings: the variant's preset with this protocol's explicit fields."""
+        preset = AUTHORS_TOPK if self.variant == "authors_topk" else \
+            {"hinge_weight": 1.0, "iterate": "best", "random_start": self.objective == "l1", "cam_label": "predicted"}
+        return {f: preset[f] if getattr(self, f) is None else getattr(self, f) for f in preset}
+
+
+def attack_batch(ctx: RunContext, params: InterpretationParams, settings: dict, interpreter: str, x, y, predicted):
+    """Every ε at once (one attack on len(eps) copies of the batch, each with its own budget): the clean map,
+    the attacked images and maps, τ per copy and whether the copy's prediction changed (App. C, §5.2)."""
+    copies = len(params.eps)
+    label = (y if settings["cam_label"] == "true" else predicted).repeat(copies)
+    with torch.no_grad():
+        clean = interpret(interpreter, ctx.model, x, label[:len(x)])[:, 0]
+    budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
+    attack = TopKInterpretationAttack(ctx.model, budgets, params.steps, params.step_size, interpreter=interpreter,
+                                      k=params.k, hinge_weight=settings["hinge_weight"], iterate=settings["iterate"],
+                                      objective=params.objective, random_start=settings["random_start"], seed=ctx.seed)
+    x_adv = attack.perturb(x.repeat(copies, 1, 1, 1), label)
+    with torch.no_grad():
+        attacked = interpret(interpreter, ctx.model, x_adv, label)[:, 0]
+        tau = kendall_tau(clean.repeat(copies, 1, 1), attacked).cpu().numpy()
+        flipped = (ctx.model(x_adv).argmax(1) != predicted.repeat(copies)).cpu().numpy()
+    return clean, x_adv, attacked, tau, flipped
+
+
+def resolved_record_params(detail: dict, params: InterpretationParams) -> dict:
+    """The AAI settings a τ record carries; results written before the variants existed lack them in detail."""
+    settings = {f: detail[f] for f in AUTHORS_TOPK} if all(f in detail for f in AUTHORS_TOPK) else params.resolved()
+    return {"variant": detail.get("variant", params.variant), **settings}
 
 
 def tau_value(eps: float) -> str:
@@ -153,8 +205,8 @@ class Interpretation:
             changed = detail.get("label_changed_flags", {}).get(name, [0] * len(taus))
             out.append(mean(name, self.name, "tau", [None if c else t for t, c in zip(taus, changed)],
                             higher_is_better=True, value=values[name], attack="aai", eps=eps, steps=params.steps,
-                            k=params.k, interpreter=detail["interpreter"], iterate=params.iterate,
-                            objective=params.objective, main=eps == main))
+                            k=params.k, interpreter=detail["interpreter"], objective=params.objective,
+                            **resolved_record_params(detail, params), main=eps == main))
         if "prop1_holds" in values and params.prop1 is not None:
             out.append(prop1_record(values["prop1_holds"], detail["prop1"], params.prop1, self.name))
         return out
@@ -171,21 +223,11 @@ class Interpretation:
         gaps: list[tuple[np.ndarray, np.ndarray]] = []
         main = params.eps.index(params.main_eps) if params.main_eps in params.eps else params.eps.index(max(params.eps))
         shown: dict[str, list[np.ndarray]] = {"clean": [], "map_clean": [], "map_attacked": [], "attacked": [], "tau": []}
+        settings = params.resolved()
         for idx, x, y in ctx.batches():
             with torch.no_grad():
                 predicted = ctx.predicted(idx) if ctx.predictions is not None else ctx.model(x).argmax(1)
-                clean = interpret(interpreter, ctx.model, x, predicted)[:, 0]
-            # every ε at once: one attack on len(eps) copies of the batch, each with its own budget
-            budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
-            attack = TopKInterpretationAttack(ctx.model, budgets, params.steps, params.step_size,
-                                              interpreter=interpreter, k=params.k, hinge_weight=params.hinge_weight,
-                                              iterate=params.iterate, objective=params.objective,
-                                              random_start=params.random_start, seed=ctx.seed)
-            x_adv = attack.perturb(x.repeat(len(params.eps), 1, 1, 1), predicted.repeat(len(params.eps)))
-            with torch.no_grad():
-                attacked = interpret(interpreter, ctx.model, x_adv, predicted.repeat(len(params.eps)))[:, 0]
-                tau = kendall_tau(clean.repeat(len(params.eps), 1, 1), attacked).cpu().numpy()
-                flipped = (ctx.model(x_adv).argmax(1) != predicted.repeat(len(params.eps))).cpu().numpy()
+            clean, x_adv, attacked, tau, flipped = attack_batch(ctx, params, settings, interpreter, x, y, predicted)
             for i, eps in enumerate(params.eps):
                 taus[eps].append(tau[i * len(x):(i + 1) * len(x)])
                 changed[eps].append(flipped[i * len(x):(i + 1) * len(x)])
@@ -201,7 +243,7 @@ class Interpretation:
         # An image whose prediction the attack changed (possible only with iterate: last) is left out too.
         kept = {eps: np.where(np.concatenate(changed[eps]), np.nan, np.concatenate(t)) for eps, t in taus.items()}
         values = {tau_value(eps): _nanmean(t) for eps, t in kept.items()}
-        detail = {"interpreter": interpreter, "iterate": params.iterate, "objective": params.objective,
+        detail = {"interpreter": interpreter, "variant": params.variant, "objective": params.objective, **settings,
                   "label_changed": {tau_value(e): int(np.concatenate(c).sum()) for e, c in changed.items()},
                   "label_changed_flags": {tau_value(e): np.concatenate(c).astype(int).tolist()
                                           for e, c in changed.items()},

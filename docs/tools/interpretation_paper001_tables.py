@@ -7,8 +7,11 @@ from the result files of `bench evaluate --protocol {cifar10,mnist}-interpretati
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from bench.results import read_results
 
@@ -57,6 +60,20 @@ PAPER_TAU = {
         "mnist_pool_intadv": [0.977, 0.957, 0.921, 0.891, None, None],
         "mnist_pool_int2adv": [0.977, 0.956, 0.921, 0.889, None, None]}),
 }
+# Table A6 (10-step PGD accuracy), MNIST Pool rows, ε = 0, 0.05, 0.1, 0.2, 0.3: the block of
+# ../shared/seeds/001_d66dffc5576d1557.txt lines 506–517 (the caption, line 531, follows its table as everywhere in that file).
+# With a fixed step of 0.01, ten steps reach at most 0.1, hence the equal cells at 0.1, 0.2 and 0.3.
+PAPER_A6_POOL = (["0", "0.05", "0.1", "0.2", "0.3"], {
+    "mnist_pool_normal": [0.990, 0.470, 0.135, 0.135, 0.135],
+    "mnist_pool_adv": [0.930, 0.885, 0.845, 0.845, 0.845],
+    "mnist_pool_trades": [0.955, 0.910, 0.870, 0.870, 0.870],
+    "mnist_pool_ig": [0.980, 0.945, 0.705, 0.705, 0.705],
+    "mnist_pool_igsum": [0.920, 0.885, 0.850, 0.850, 0.850],
+    "mnist_pool_intone": [0.975, 0.885, 0.750, 0.750, 0.750],
+    "mnist_pool_int": [0.950, 0.930, 0.885, 0.885, 0.885],
+    "mnist_pool_intadv": [0.870, 0.840, 0.810, 0.810, 0.810],
+    "mnist_pool_int2": [0.955, 0.915, 0.885, 0.885, 0.885],
+    "mnist_pool_int2adv": [0.865, 0.830, 0.805, 0.805, 0.805]})
 # Table A2: deciles 0.1 … 0.9 of the discrepancy and of the classification margin ("Small" models).
 PAPER_A2 = {
     "cifar10": ([0.86, 2.04, 2.84, 3.84, 4.36, 5.16, 6.43, 7.17, 10.43], [0.52, 1.45, 2.25, 2.59, 3.54, 4.34, 5.49, 6.28, 8.43]),
@@ -68,6 +85,110 @@ PAPER_A1 = {
     "mnist": [(3.0723, 0.0810), (3.2672, 0.0223), (2.5289, 0.0414), (0.3061, 0.1505), (0.5654, 0.0321), (0.4320, 0.0459)],
     "cifar10": [(1.9523, 0.1450), (2.5020, 0.0496), (1.7898, 0.0774), (0.1313, 0.2369), (0.3613, 0.0668), (0.2746, 0.0809)],
 }
+
+
+VARIANTS = {"bench_hinge": "{}-interpretation-paper001", "authors_topk": "{}-interpretation-paper001-authors"}
+TABLES = {"mnist_smallgap": "Table 3 (MNIST Small)", "mnist_pool": "Table A7 (MNIST Pool)",
+          "cifar_smallgap": "Table A7 (CIFAR-10 Small)", "cifar_wresnet": "Table A7 (CIFAR-10 WResnet)"}
+
+
+def kept_tau(result, eps: str, n: int | None = None) -> np.ndarray:
+    """Per-image τ the mean is taken over (changed predictions and undefined τ left out), first ``n`` images."""
+    detail = result.details["interpretation"]
+    taus = detail["per_image_tau"][f"aai_tau@{eps}"][:n]
+    changed = detail.get("label_changed_flags", {}).get(f"aai_tau@{eps}", [0] * len(taus))
+    values = np.array([np.nan if t is None or c else t for t, c in zip(taus, changed)], dtype=float)
+    return values[np.isfinite(values)]
+
+
+def mean_se(values: np.ndarray) -> tuple[float, float]:
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def z_score(mean: float, se: float, paper: float) -> float:
+    """(ours − paper) / SE of the difference, the paper's 200 images taken to spread as ours: √2 · SE."""
+    return (mean - paper) / (np.sqrt(2) * se)
+
+
+def variant_cells(by_variant: dict, model_id: str, dataset: str) -> dict:
+    """Per variant: (mean, SE, n kept) per ε, both variants on the same images (the smaller run's first n)."""
+    eps, _ = PAPER_TAU[dataset]
+    n = min(len(by_variant[v][model_id].provenance.sample_ids) for v in VARIANTS)
+    out = {}
+    for variant in VARIANTS:
+        r = by_variant[variant][model_id]
+        out[variant] = [(*mean_se(t), len(t)) if len(t) > 1 else None for t in (kept_tau(r, e, n) for e in eps)]
+    return out | {"n": n}
+
+
+def variant_table(by_variant: dict, dataset: str) -> tuple[list[str], dict]:
+    """Both AAI variants beside the paper: mean ± SE (n kept) [z], and the |z| of every cell with a paper value."""
+    eps, paper = PAPER_TAU[dataset]
+    lines = ["| model | images | row | " + " | ".join(f"ε={e}" for e in eps) + " |", "|---|---|---|" + "---|" * len(eps)]
+    zs: dict = {}
+    for model_id in sorted(set(by_variant["bench_hinge"]) & set(by_variant["authors_topk"]) & set(paper)):
+        cells, theirs = variant_cells(by_variant, model_id, dataset), paper[model_id]
+        lines.append(f"| {model_id} | {cells['n']} | paper | " + " | ".join("-" if t is None else f"{t:.3f}" for t in theirs) + " |")
+        for variant in VARIANTS:
+            row = []
+            for cell, t in zip(cells[variant], theirs):
+                if cell is None:
+                    row.append("-")
+                    continue
+                m, se, kept = cell
+                z = None if t is None else z_score(m, se, t)
+                if z is not None:
+                    zs.setdefault((model_id.rsplit("_", 1)[0], variant), []).append(abs(z))
+                row.append(f"{m:.3f} ± {se:.3f}" + ("" if kept == cells["n"] else f" (n={kept})")
+                           + ("" if z is None else f" [{z:+.1f}]"))
+            lines.append(f"| {model_id} | {cells['n']} | {variant} | " + " | ".join(row) + " |")
+    return lines, zs
+
+
+def z_summary(zs: dict) -> list[str]:
+    """Per paper table and variant: the cells within 2 and 3 SE of the paper, the median and largest |z|."""
+    lines = ["| paper table | variant | cells | within 2 SE | within 3 SE | median abs(z) | largest abs(z) |",
+             "|---|---|---|---|---|---|---|"]
+    for (family, variant), values in sorted(zs.items()):
+        v = np.array(values)
+        lines.append(f"| {TABLES.get(family, family)} | {variant} | {len(v)} | {int((v <= 2).sum())} | "
+                     f"{int((v <= 3).sum())} | {np.median(v):.1f} | {v.max():.1f} |")
+    return lines
+
+
+def a6_table(results: dict) -> list[str]:
+    """10-step PGD accuracy of the Pool networks (mnist-pgd-paper001) beside Table A6: ours (paper) [z]."""
+    eps, paper = PAPER_A6_POOL
+    lines = ["| model | n | " + " | ".join(f"ε={e}" for e in eps) + " |", "|---|---|" + "---|" * len(eps)]
+    for model_id in sorted(set(results) & set(paper)):
+        r, cells = results[model_id], []
+        n = len(r.provenance.sample_ids)
+        for e, t in zip(eps, paper[model_id]):
+            ours = r.metrics.get("clean_accuracy" if e == "0" else f"pgd10_acc@{e}")
+            se = np.sqrt(max(ours * (1 - ours), 1 / n) / n)  # binomial SE; never 0 (one image's worth)
+            cells.append(f"{ours:.3f} ({t:.3f}) [{(ours - t) / (np.sqrt(2) * se):+.1f}]")
+        lines.append(f"| {model_id} | {n} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def authors_images_table(experiments: Path) -> list[str]:
+    """τ on the authors' 200 MNIST images (docs/experiments/aai_authors_images.py), both variants, mean ± SE."""
+    eps, paper = PAPER_TAU["mnist"]
+    lines = ["| model | row | " + " | ".join(f"ε={e}" for e in eps) + " |", "|---|---|" + "---|" * len(eps)]
+    for path in sorted(experiments.glob("*/aai-authors-images.json")):
+        record = json.loads(path.read_text())
+        model_id = record["model"]
+        lines.append(f"| {model_id} | paper | " + " | ".join("-" if t is None else f"{t:.3f}" for t in paper[model_id]) + " |")
+        for variant, run in record["variants"].items():
+            row = []
+            for e in eps:
+                taus = run["per_image_tau"][f"aai_tau@{e}"]
+                flags = run["label_changed_flags"][f"aai_tau@{e}"]
+                t = np.array([np.nan if v is None or c else v for v, c in zip(taus, flags)], dtype=float)
+                m, se = mean_se(t[np.isfinite(t)])
+                row.append(f"{m:.3f} ± {se:.3f}" + ("" if flags.count(1) == 0 else f" (n={int(np.isfinite(t).sum())})"))
+            lines.append(f"| {model_id} | {variant} | " + " | ".join(row) + " |")
+    return lines
 
 
 def a1_table(results, dataset: str) -> list[str]:
@@ -128,6 +249,40 @@ def a2_table(results, dataset: str, metric: str = "interpretation") -> list[str]
     return lines
 
 
+def variants_section(everything: list) -> list[str]:
+    """Both AAI variants against Tables 3 / A7 with standard errors; Table A6's Pool column; the authors' images."""
+    out, zs = [], {}
+    for dataset in ("mnist", "cifar10"):
+        by_variant = {v: {r.model.id: r for r in everything if r.protocol["name"] == name.format(dataset)}
+                      for v, name in VARIANTS.items()}
+        lines, found = variant_table(by_variant, dataset)
+        if not found:
+            continue
+        zs |= found
+        out += [f"### {dataset}", ""] + lines + [""]
+    head = ["## Both AAI variants against Tables 3 and A7, with standard errors", "",
+            ("`bench_hinge`: protocol `{mnist,cifar10}-interpretation-paper001` (no random start, hinge λ = 1, best "
+            "label-keeping iterate, predicted-class CAM). `authors_topk`: `{mnist,cifar10}-interpretation-paper001-authors` "
+            "(the authors' `aai_topk`: uniform random start, no hinge, last iterate, images whose prediction changed "
+            "left out, true-label CAM). Cells: mean τ ± its standard error over the images it averages (n kept, when "
+            "fewer than the images run) [z = (ours − paper) / (√2 · SE), the paper's 200 images taken to spread as "
+            "ours]. Both variants on the same images: where one ran on fewer (WResnet authors_topk: the first 100), "
+            "the other's per-image τ on those images."), "", "Summary over the cells with a paper value:", ""]
+    out = head + z_summary(zs) + [""] + out if zs else []
+    pgd = {r.model.id: r for r in everything if r.protocol["name"] == "mnist-pgd-paper001"}
+    if set(pgd) & set(PAPER_A6_POOL[1]):
+        out += ["## MNIST Pool: 10-step PGD accuracy against Table A6, a second cross-check of the Pool port", "",
+                "From `mnist-pgd-paper001` (untargeted PGD, step 0.01, no random start, first 200 images; ε = 0: clean "
+                "accuracy). Cells: ours (paper) [z, binomial SE of the difference].", ""] + a6_table(pgd) + [""]
+    if list(EXPERIMENTS.glob("*/aai-authors-images.json")):
+        out += ["## MNIST: τ on the authors' 200 test images", "",
+                "`docs/experiments/aai_authors_images.py`: the images eval.py draws (`np.random.seed(99)`, "
+                "`permutation(10000)[:200]`) instead of the first 200, both variants' settings, results in "
+                "`docs/experiments/results/<model>/aai-authors-images.json`. Cells: mean ± SE (n kept).", ""] + \
+            authors_images_table(EXPERIMENTS) + [""]
+    return out
+
+
 def main(results_dir: Path) -> str:
     everything = read_results(results_dir)
     by_dataset = {d: {r.model.id: r for r in everything if r.protocol["name"] == f"{d}-interpretation-paper001"}
@@ -143,6 +298,7 @@ def main(results_dir: Path) -> str:
         if by_dataset[dataset]:
             out += [f"## Kendall τ under the top-k attack against interpretability, {title}", ""] + \
                 tau_table(by_dataset[dataset], dataset) + [""]
+    out += variants_section(everything)
     for dataset, title in (("cifar10", "CIFAR-10, PGD-200 at 8/255"), ("mnist", "MNIST, PGD-200 at 0.3")):
         if first[dataset]:
             out += [f"## Proposition 1 at the first misclassified PGD iterate, {title} (paper: Table A2, deciles)", "",
