@@ -57,7 +57,7 @@ def add_parser(sub) -> None:
                               "          bench evaluate --model resnet50_linf_eps8 --device cuda\n"
                               "          bench evaluate --model cifar_smallgap_adv --protocol cifar10-pgd-paper001\n"
                               "          bench evaluate --all --dataset mnist --n-examples 100   (a sweep, one model after another)\n"
-                              "          bench evaluate --tag paper000 --executor ray --address auto --shard-size 200   (on a Ray cluster)",
+                              "          bench evaluate --tag paper001 --executor ray --address auto --shard-size 200   (on a Ray cluster)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--model", metavar="ID", help="registry id (see `bench list`)")

@@ -124,7 +124,7 @@ def run_unit(unit, progress=None) -> dict:
     if _job_done(job):
         return {"unit": unit.key, "status": "skipped"}
     with lease(unit):
-        if finished(unit):
+        if finished(unit) or _job_done(job):  # again under the lease: another driver may have merged meanwhile
             return {"unit": unit.key, "status": "skipped"}
         mark_execution(unit)
         import torch
@@ -182,6 +182,7 @@ def merge_job(job, *unit_summaries) -> dict:
             result = assemble(job.entry, job.protocol, done, started, t0, dev, seed, s.batch_size, sample_ids,
                               list(s.command) if s.command else None)
             write_result(s.results_dir, result)
+            _log_executions(job)
             _gather_artifacts(job)
             keep_artifacts(job.units_dir / "merged.state", job.final, job.protocol.metrics)
         shutil.rmtree(job.units_dir, ignore_errors=True)
@@ -235,6 +236,17 @@ def _first_start(job) -> tuple[str, float]:
     t = min(starts)
     iso = datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
     return iso, time.perf_counter() - (time.time() - t)
+
+
+def execution_log(job):
+    """``<model>/<protocol>.runs.jsonl``: every unit execution of the job's merged result (unit, host, pid, time)."""
+    return job.final.with_suffix(".runs.jsonl")
+
+
+def _log_executions(job) -> None:
+    lines = [json.dumps({"unit": u.name, **r}) for u in job.units() for r in executions(u)]
+    with open(execution_log(job), "a", encoding="utf-8") as f:
+        f.writelines(line + "\n" for line in lines)
 
 
 def _gather_artifacts(job) -> None:
