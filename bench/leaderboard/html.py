@@ -23,6 +23,7 @@ from importlib import resources
 from bench.leaderboard.html_tables import (
     battery_table,
     model_results_table,
+    per_class_gini_table,
     protocol_table,
 )
 from bench.leaderboard.render import FIGURE_SECTIONS, board_name, is_battery
@@ -108,7 +109,8 @@ def render_site(results: Iterable[Result], figures: Mapping[str, bytes] | None =
     for mid, rs in sorted(by_model.items()):
         pages[f"models/{mid}.html"] = env.get_template("model.html").render(
             **common, root="../", model=_model_facts(rs), figures=figure_sections(mid, rs, figures),
-            table=model_results_table(rs), board_of={r.protocol["name"]: board_name(r) for r in rs})
+            table=model_results_table(rs), gini=per_class_gini_table(rs),
+            board_of={r.protocol["name"]: board_name(r) for r in rs})
     files = {rel: text.encode("utf-8") for rel, text in pages.items()}
     files.update({f"static/{name}": static_file(name) for name in STATIC_FILES})
     shown = {f"models/{n}" for mid, rs in by_model.items() for _, ns in figure_sections(mid, rs, figures) for n in ns}

@@ -151,3 +151,24 @@ def model_results_table(results: list[Result]) -> Table:
                                     Cell(r.provenance.device, r.provenance.device),
                                     Cell(r.provenance.finished_at[:10], r.provenance.finished_at)]))
     return Table(f"results-{entry.id}", entry.dataset, "", {}, headers, rows)
+
+
+def per_class_gini_table(results: list[Result]) -> Table | None:
+    """Paper 000, A.7: mean Gini per class, one row per (protocol, Gini variant), as on the markdown page."""
+    rows = [(r, r.details["inequality"]["per_class"]) for r in sorted(results, key=lambda r: r.protocol["name"])
+            if isinstance(r.details.get("inequality", {}).get("per_class"), dict)]
+    if not rows:
+        return None
+    classes = sorted({c for _, pc in rows for c in pc.get("gini_global", {})}, key=lambda c: int(c) if c.isdigit() else c)
+    headers = [Header("Protocol", "text"), Header("Gini", "text"),
+               *(Header(f"class {c}", higher_is_better=False) for c in classes)]
+    table_rows = []
+    for r, pc in rows:
+        for kind in ("gini_global", "gini_regional"):
+            per_class = pc.get(kind, {})
+            cells = [Cell(f"{per_class[c]:.3f}", number_key(per_class[c])) if c in per_class else Cell("-")
+                     for c in classes]
+            name = kind.replace("gini_", "Gini-")[:6]
+            table_rows.append((r.model.id, [Cell(r.protocol["name"], r.protocol["name"]), Cell(name, name), *cells]))
+    entry = results[-1].model
+    return Table(f"gini-per-class-{entry.id}", entry.dataset, "", {}, headers, table_rows)
