@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import io
 
+from bench.datasets import dataset_info
 from bench.results import Result
 
+
+def _eps_scale(result: Result) -> int:
+    """255 where ε is shown as k/255 (colour images), 1 for the digit sets (the data-set registry)."""
+    info = dataset_info(result.model.dataset)
+    return info.eps_scale if info else 255
 
 
 def accuracy_vs_eps_png(result: Result) -> bytes:
@@ -20,7 +26,7 @@ def accuracy_vs_eps_png(result: Result) -> bytes:
         if v.value is not None:
             curves.setdefault(int(v.params["steps"]), []).append((float(v.params["eps"]), v.value))
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
-    scale = 255 if result.model.dataset not in ("mnist", "digits") else 1
+    scale = _eps_scale(result)
     for steps in sorted(curves):
         points = sorted(curves[steps])
         ax.plot([e * scale for e, _ in points], [100 * a for _, a in points], marker="o", label=f"PGD-{steps}")
@@ -56,7 +62,7 @@ def interpretation_maps_png(result: Result, examples) -> bytes:
     axes[1, 0].set_title("clean map", fontsize=7, loc="left")
     eps = float(examples["eps"])
     fig.suptitle(f"{result.model.id} · {result.protocol['name']}\nmaps of the predicted class, clean and under "
-                 f"the top-k attack at ε = {eps * 255:g}/255" if result.model.dataset not in ("mnist", "digits") else
+                 f"the top-k attack at ε = {eps * 255:g}/255" if _eps_scale(result) == 255 else
                  f"{result.model.id} · {result.protocol['name']}\nclean and attacked maps, ε = {eps:g}", fontsize=8)
     fig.tight_layout()
     return _png(fig)
@@ -92,10 +98,6 @@ def figures_for(results: list[Result], results_dir=None) -> dict[str, bytes]:
     return figures
 
 
-CLASS_NAMES = {"cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
-               "mnist": [str(d) for d in range(10)], "digits": [str(d) for d in range(10)]}
-
-
 def _pyplot():
     import matplotlib
 
@@ -124,7 +126,8 @@ def _show(ax, image, title: str) -> None:
 
 
 def _label(result: Result, index: int) -> str:
-    names = CLASS_NAMES.get(result.model.dataset)
+    info = dataset_info(result.model.dataset)
+    names = info.class_names if info else ()
     return names[index] if names and index < len(names) else str(index)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from bench.data.selection import Selection
+from bench.datasets import default_eps
 from bench.errors import SpecError, UnknownNameError
 from bench.registry import suggest
 from bench.spec import FiniteStrict, format_eps, parse_eps
@@ -22,9 +23,6 @@ from bench.yamlio import read_yaml, validate
 from bench.zoo.schema import Dataset, ThreatModel
 
 PROTOCOL_DIR = Path(__file__).parent
-DEFAULT_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar100", "Linf"): 8 / 255, ("cifar10", "L2"): 0.5,
-               ("imagenet", "Linf"): 4 / 255, ("mnist", "Linf"): 0.3,
-               ("digits", "Linf"): 0.2}
 
 
 PRESENTATION = {"rank_by", "battery"}
@@ -61,7 +59,7 @@ class Protocol(FiniteStrict):
             raise SpecError(f"Protocol {self.name!r} is for {self.dataset}, but the model is a {dataset} model.")
         selection = self.selection.model_copy(update={k: v for k, v in {"n": n_examples, "seed": seed}.items()
                                                       if v is not None})
-        eps = self.eps if self.eps is not None else DEFAULT_EPS.get((dataset, self.threat_model))
+        eps = self.eps if self.eps is not None else default_eps(dataset, self.threat_model)
         rank_by = headline_name(self.rank_by, eps)
         return self.model_copy(update={"dataset": dataset, "eps": eps, "selection": selection, "rank_by": rank_by})
 
