@@ -7,14 +7,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
-import requests
 import torch
 import torchvision
 
-from bench.errors import ChecksumError, DownloadError, MissingFileError, SpecError
+from bench.errors import ChecksumError, DownloadError, SpecError
 from bench.zoo import download
 from bench.zoo.catalog import Zoo
-from bench.zoo.loaders import HF_ENDPOINT_ENV
 from bench.zoo.model import load_model
 from bench.zoo.schema import ModelEntry
 
@@ -116,17 +114,6 @@ def test_url_download_gives_the_checkpoints_network(cache, file_server, checkpoi
     _assert_same_logits(load_model(entry), reference)
 
 
-def test_hf_endpoint_env_builds_the_resolve_url(cache, file_server, checkpoint_file, reference, monkeypatch):
-    www, base = file_server
-    _serve(checkpoint_file, www, f"{REPOSITORY}/resolve/main/{FILE}")
-    monkeypatch.setenv(HF_ENDPOINT_ENV, base + "/")
-    entry = _entry({"sha256": _sha256(checkpoint_file)})
-    assert entry.source.url is None and entry.source.repository == REPOSITORY
-
-    _assert_same_logits(load_model(entry), reference)
-    assert _cached(cache, f"hf://{REPOSITORY}@main/{FILE}", _sha256(checkpoint_file)).is_file()
-
-
 def test_wrong_sha256_pin_is_refused(cache, file_server, checkpoint_file):
     www, base = file_server
     _serve(checkpoint_file, www, FILE)
@@ -157,45 +144,35 @@ def test_checkpoint_without_classifier_weights_is_a_spec_error(cache, file_serve
         load_model(entry)
 
 
-def test_offline_with_empty_cache_names_the_path_before_any_request(cache, monkeypatch):
-    def no_request(*args, **kwargs):
-        raise AssertionError("offline mode made a request")
-
-    for name in ("get", "head", "request"):
-        monkeypatch.setattr(requests, name, no_request)
-    monkeypatch.setattr(requests.Session, "request", no_request)
-    monkeypatch.setenv("BENCH_OFFLINE", "1")
-    monkeypatch.delenv(HF_ENDPOINT_ENV, raising=False)
-
-    with pytest.raises(MissingFileError) as info:
-        load_model(_entry({}))
-    message = str(info.value)
-    assert str(_cached(cache, f"hf://{REPOSITORY}@main/{FILE}", None).resolve()) in message
-    assert f"https://huggingface.co/{REPOSITORY}/resolve/main/{FILE}" in message
-
-
 class _Fetched(Exception):
     pass
 
 
-def test_zoo_entry_resolves_to_the_hugging_face_url(cache, monkeypatch):
-    """The real ``resnet18_linf_eps8`` entry asks for the published file (no network: fetch is replaced)."""
+def test_zoo_entry_asks_the_hub_for_its_file_at_its_pinned_revision(monkeypatch):
+    """The real ``resnet18_linf_eps8`` entry asks huggingface_hub for the published file at the
+    pinned commit (no network: ``hub_file`` is replaced; tests/test_hub.py runs it for real)."""
+    from bench.zoo import hub
+
     calls = []
 
-    def record(url, **kwargs):
-        calls.append((url, kwargs))
+    def record(repository, filename, **kwargs):
+        calls.append((repository, filename, kwargs))
         raise _Fetched
 
-    monkeypatch.setattr(download, "fetch", record)
-    monkeypatch.delenv(HF_ENDPOINT_ENV, raising=False)
+    monkeypatch.setattr(hub, "hub_file", record)
     entry = Zoo.load().get("resnet18_linf_eps8")
 
     with pytest.raises(_Fetched):
         load_model(entry)
-    assert calls == [("https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/resnet18_linf_eps8.0.ckpt",
-                      {"sha256": entry.source.sha256, "fname": "resnet18_linf_eps8.0.ckpt",
-                       "subdir": download.content_subdir(
-                           CACHE_SUBDIR, f"hf://{REPOSITORY}@main/resnet18_linf_eps8.0.ckpt", entry.source.sha256)})]
+    assert calls == [(REPOSITORY, "resnet18_linf_eps8.0.ckpt",
+                      {"revision": "1c68d6e185c2a503ec164cc8f736b1642b12d769", "sha256": entry.source.sha256})]
+
+
+def test_a_hub_source_without_a_pinned_commit_is_refused():
+    with pytest.raises(ValueError, match="revision"):
+        _entry({})
+    with pytest.raises(ValueError, match="revision"):
+        _entry({"revision": "main"})
 
 
 def _other_checkpoint(tmp_path: Path) -> tuple[Path, torch.nn.Module]:

@@ -41,19 +41,46 @@ def read_entry(path: str | Path) -> ModelEntry:
 
 
 def read_zoo(path: str | Path) -> dict[str, ModelEntry]:
-    """Validate a registry file; every entry must validate and ids must be unique."""
+    """Validate a registry file: its ``models`` and the members of its ``families``.
+
+    Every entry must validate and ids must be unique across both (:mod:`bench.zoo.families`).
+    """
     data, line_of = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
         raise SpecError(f"{path}: expected a mapping with 'schema_version' and a list 'models'.")
     if data.get("schema_version") != ZOO_SCHEMA_VERSION:
         raise SpecError(f"{path}: schema_version must be {ZOO_SCHEMA_VERSION}, got {data.get('schema_version')!r}.")
+    unknown = sorted(set(data) - {"schema_version", "models", "families"})
+    if unknown:
+        raise SpecError(f"{path}: unknown top-level keys {unknown}; a registry holds schema_version, models, families.")
     entries: dict[str, ModelEntry] = {}
     for i, raw in enumerate(data["models"]):
         entry = validate(ModelEntry, raw, line_of, origin=f"{path} (models[{i}])", prefix=("models", i))
-        if entry.id in entries:
-            raise SpecError(f"{path}: id {entry.id!r} appears twice (line {line_of(('models', i))}).")
-        entries[entry.id] = entry
+        _add_unique(entries, entry, f"{path}: id {entry.id!r} appears twice (line {line_of(('models', i))}).")
+    for entry, origin in _family_members(path, data.get("families", []), line_of):
+        _add_unique(entries, entry, f"{origin}: id {entry.id!r} is already registered.")
     return entries
+
+
+def _add_unique(entries: dict[str, ModelEntry], entry: ModelEntry, message: str) -> None:
+    if entry.id in entries:
+        raise SpecError(message)
+    entries[entry.id] = entry
+
+
+def _family_members(path: str | Path, families: object, line_of) -> list[tuple[ModelEntry, str]]:
+    """Each validated member of each family, with where it comes from (for error messages)."""
+    from bench.zoo.families import Family, expand_family
+
+    if not isinstance(families, list):
+        raise SpecError(f"{path}: 'families' must be a list of families.")
+    members = []
+    for i, raw in enumerate(families):
+        family = validate(Family, raw, line_of, origin=f"{path} (families[{i}])", prefix=("families", i))
+        origin = f"{path} (family {family.family!r}, line {line_of(('families', i))})"
+        for raw_entry in expand_family(family):
+            members.append((validate(ModelEntry, raw_entry, line_of, origin=origin, prefix=("families", i)), origin))
+    return members
 
 
 @dataclass

@@ -20,14 +20,18 @@ from bench import assets
 from bench.errors import MissingFileError, SpecError
 from bench.registry import Registry
 from bench.zoo.architectures import build_architecture
-from bench.zoo.checkpoint import load_error, load_into, load_state_dict_strict, safe_torch_load
+from bench.zoo.checkpoint import (
+    load_error,
+    load_into,
+    load_state_dict_strict,
+    safe_torch_load,
+)
 from bench.zoo.schema import ModelEntry
 
 Loader = Callable[[ModelEntry], nn.Module]
 LOADERS: Registry[Loader] = Registry("loader")
 
-HF_ENDPOINT_ENV = "BENCH_HF_ENDPOINT"
-HF_REVISION = "main"
+HF_ENDPOINT_ENV = "BENCH_HF_ENDPOINT"  # also HF_ENDPOINT, as huggingface_hub reads it (bench.zoo.hub)
 
 
 def _architecture(entry: ModelEntry) -> nn.Module:
@@ -117,12 +121,14 @@ def load_proper_interpretability(entry: ModelEntry) -> nn.Module:
                          in_channels=int(arch.params.get("in_channels", 3)))
 
 
-def robustness_state_dict(checkpoint: object, origin: str) -> tuple[dict, tuple[float, ...], tuple[float, ...]]:
+def robustness_state_dict(checkpoint: object, origin: str, prefix: str = "module.model.",
+                          ) -> tuple[dict, tuple[float, ...], tuple[float, ...]]:
     """Classifier weights and normalizer of a MadryLab ``robustness`` checkpoint.
 
     The layout is ``{'model': {'module.normalizer.new_mean', 'module.normalizer.new_std',
     'module.model.*', 'module.attacker.model.*', 'module.attacker.normalize.*'}, ...}``; the
-    attacker's copy of the classifier is dropped.
+    attacker's copy of the classifier is dropped. ``prefix`` is ``module.model.model.`` for a
+    torchvision network the library wrapped (``add_custom_forward=True``).
     """
     sd = checkpoint.get("model", checkpoint.get("state_dict")) if isinstance(checkpoint, dict) else None
     if not isinstance(sd, dict):
@@ -132,10 +138,9 @@ def robustness_state_dict(checkpoint: object, origin: str) -> tuple[dict, tuple[
         std = tuple(sd["module.normalizer.new_std"].flatten().tolist())
     except KeyError:
         raise SpecError(f"{origin} has no module.normalizer.new_mean/new_std.") from None
-    prefix = "module.model."
     weights = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
     if not weights:
-        raise SpecError(f"{origin} has no 'module.model.*' weights.")
+        raise SpecError(f"{origin} has no '{prefix}*' weights.")
     return weights, mean, std
 
 
@@ -147,18 +152,23 @@ def _check_normalization(entry: ModelEntry, mean: tuple, std: tuple, origin: str
         raise SpecError(f"{origin} normalizes with mean {mean}, std {std}, but entry {entry.id!r} says {norm}.")
 
 
+def robust_models_transfer_file(entry: ModelEntry) -> Path:
+    """The checkpoint of a robust-models-transfer entry: from its ``url``, else from the Hub at its revision."""
+    src = entry.source
+    if src.url is not None:
+        from bench.zoo.download import content_subdir, fetch
+
+        subdir = content_subdir("robust_models_transfer", src.url, src.sha256)
+        return fetch(src.url, sha256=src.sha256, subdir=subdir, fname=src.file)
+    from bench.zoo.hub import hub_file
+
+    return hub_file(src.repository, src.file, revision=src.revision, sha256=src.sha256)
+
+
 @LOADERS.register("robust_models_transfer")
 def load_robust_models_transfer(entry: ModelEntry) -> nn.Module:
-    from bench.zoo.download import content_subdir, fetch
-
-    src = entry.source
-    endpoint = os.environ.get(HF_ENDPOINT_ENV, "https://huggingface.co").rstrip("/")
-    url = src.url or f"{endpoint}/{src.repository}/resolve/{HF_REVISION}/{src.file}"
-    # A mirror (BENCH_HF_ENDPOINT) serves the same content: the key is repository + revision + file.
-    identity = src.url or f"hf://{src.repository}@{HF_REVISION}/{src.file}"
-    subdir = content_subdir("robust_models_transfer", identity, src.sha256)
-    path = fetch(url, sha256=src.sha256, subdir=subdir, fname=src.file)
-    weights, mean, std = robustness_state_dict(safe_torch_load(path), str(path))
+    path = robust_models_transfer_file(entry)
+    weights, mean, std = robustness_state_dict(safe_torch_load(path), str(path), entry.source.classifier_prefix)
     _check_normalization(entry, mean, std, str(path))
     return load_state_dict_strict(_architecture(entry), weights, origin=str(path))
 

@@ -7,9 +7,8 @@ lives in :mod:`bench.zoo.loaders`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union, get_args
-
 from pathlib import PurePosixPath
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -83,13 +82,30 @@ class ProperInterpretability(FiniteStrict):
 
 
 class RobustModelsTransfer(FiniteStrict):
-    """A Microsoft robust-models-transfer ImageNet checkpoint (MadryLab ``robustness`` layout)."""
+    """A Microsoft robust-models-transfer ImageNet checkpoint (MadryLab ``robustness`` layout).
+
+    Without ``url`` it comes from the Hugging Face Hub through ``hf_hub_download`` at the
+    pinned commit ``revision`` (so what a file name means cannot change under the pin).
+    """
 
     loader: Literal["robust_models_transfer"]
     file: str = Field(pattern=r"^[A-Za-z0-9_.\-]+\.ckpt$", description="file name in the Hugging Face repository")
-    repository: str = "madrylab/robust-imagenet-models"
+    repository: str = Field(default="madrylab/robust-imagenet-models",
+                            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$",
+                                 description="the Hub commit the file is downloaded at (40 hex digits)")
     url: str | None = Field(default=None, pattern=r"^https?://", description="override the download URL")
     sha256: Sha256 | None = None
+    classifier_prefix: str = Field(
+        default="module.model.", pattern=r"^[A-Za-z0-9_.]+\.$",
+        description="key prefix of the classifier's weights: 'module.model.' for the robustness library's own "
+                    "architectures, 'module.model.model.' for torchvision ones it wraps (add_custom_forward)")
+
+    @model_validator(mode="after")
+    def _pinned_revision(self) -> RobustModelsTransfer:
+        if self.url is None and self.revision is None:
+            raise ValueError("a Hub download needs 'revision', the commit to download at (40 hex digits)")
+        return self
 
 
 class RobustBench(FiniteStrict):
@@ -103,7 +119,7 @@ class RobustBench(FiniteStrict):
 
 SOURCE_SCHEMAS = (PackageFile, SharedAsset, UserCheckpoint, ProperInterpretability, RobustModelsTransfer, RobustBench)
 SOURCE_KINDS = tuple(get_args(cls.model_fields["loader"].annotation)[0] for cls in SOURCE_SCHEMAS)
-SourceSpec = Annotated[Union[SOURCE_SCHEMAS], Field(discriminator="loader")]
+SourceSpec = Annotated[Union[SOURCE_SCHEMAS], Field(discriminator="loader")]  # noqa: UP007 - a tuple of classes
 
 LOADERS_NEEDING_ARCHITECTURE = {"package_file", "shared_asset", "user_checkpoint", "proper_interpretability",
                                 "robust_models_transfer"}
