@@ -128,6 +128,8 @@ def test_cli_writes_the_site_reports_it_as_json_and_keeps_foreign_files(tmp_path
     assert "Refusing to overwrite" in err and "index.html" in err and (out / "index.html").read_text() == "<p>my own page</p>"
     assert main(["leaderboard", "--results", str(results), "--html", str(out), "--format", "csv"]) == 2
     assert "leave out --format" in capsys.readouterr().err
+    assert main(["leaderboard", "--results", str(results), "--html", str(out / "index.html")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
 
 
 def test_leaderboard_json_report_for_markdown_and_the_help_explains_the_formats(tmp_path, capsys, committed_results):

@@ -161,11 +161,14 @@ def _png_texts(png: bytes) -> list[tuple[bytes, bytes]] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bench.cli.checks import check_output_folder
     from bench.cli.output import print_json, stdout
     from bench.errors import BenchError
     from bench.results.store import DEFAULT_RESULTS_DIR
 
     results_dir = args.results or DEFAULT_RESULTS_DIR
+    if args.html is not None:
+        check_output_folder("--html", args.html)
     if args.html is not None and (args.format != "md" or args.out is not None):
         raise BenchError("--html DIR writes the web site into DIR: leave out --format and --out (they are for "
                          "the markdown boards and the long table), or run `bench leaderboard` once for each.")
