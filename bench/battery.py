@@ -131,6 +131,9 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
         state_dir = partial.with_name(f"{protocol.name}.state")
         done = run_metrics(model, entry, protocol, testset, indices, batch_size, dev, seed, progress,
                            partial=partial, state_dir=state_dir)
+        if "clean_accuracy" in done:  # against the authors' figure when the whole set was evaluated
+            from bench.zoo.reported import check_reported_accuracy
+            check_reported_accuracy(entry, done["clean_accuracy"]["values"]["clean_accuracy"], len(indices), len(testset))
         result = assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command)
         write_result(results_dir, result)
         keep_artifacts(state_dir, final, protocol.metrics)

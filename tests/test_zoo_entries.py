@@ -72,3 +72,52 @@ def test_clean_accuracy_matches_assets_md(shared_assets, tmp_path: Path, model_i
     result = run_battery(entry, resolved, results_dir=tmp_path, batch_size=500, device="cpu")
     assert result.metrics["clean_accuracy"] == pytest.approx(expected, abs=0.005)
     assert result.provenance.sample_ids == [str(i) for i in range(n)]
+
+
+def _digits_entry(tmp_path: Path, reported: float):
+    """A seeded untrained digits_gap net saved as a user checkpoint, claiming ``reported`` clean accuracy."""
+    import torch
+
+    from bench.zoo.schema import ModelEntry
+
+    torch.manual_seed(0)
+    path = tmp_path / "digits.pt"
+    torch.save(build_architecture("digits_gap", 10, {}).state_dict(), path)
+    return ModelEntry.model_validate({
+        "id": "digits_reported_test", "dataset": "digits", "num_classes": 10,
+        "training": {"method": "standard"}, "architecture": {"name": "digits_gap"},
+        "source": {"loader": "user_checkpoint", "path": str(path)},
+        "preprocessing": {"input_size": [1, 8, 8]}, "reported": {"clean_accuracy": reported}})
+
+
+def _clean_only(n: int | None):
+    from bench.protocols import Protocol
+
+    return Protocol.model_validate({"name": "digits-clean-test", "version": 1, "description": "clean accuracy",
+                                    "dataset": "digits", "selection": {"strategy": "first", "n": n},
+                                    "metrics": {"clean_accuracy": {}}}).resolve("digits")
+
+
+def test_full_set_clean_accuracy_far_from_the_reported_figure_warns_with_both(tmp_path: Path):
+    """The tiny case: the whole 500-image digits test set, an untrained net, a claimed 0.99."""
+    from bench.zoo.reported import ReportedAccuracyWarning
+
+    entry = _digits_entry(tmp_path, reported=0.99)
+    with pytest.warns(ReportedAccuracyWarning) as caught:
+        result = run_battery(entry, _clean_only(None), results_dir=tmp_path / "r", device="cpu")
+    measured = result.metrics["clean_accuracy"]
+    assert len(result.provenance.sample_ids) == 500 and abs(measured - 0.99) > 0.01
+    message = str(caught[0].message)
+    assert f"{measured:.4f}" in message and "0.9900" in message and "500 images" in message
+
+
+def test_a_subset_or_an_agreeing_figure_is_not_checked(tmp_path: Path, recwarn):
+    from bench.zoo.reported import ReportedAccuracyError, check_reported_accuracy, reported_accuracy_gap
+
+    entry = _digits_entry(tmp_path, reported=0.99)
+    run_battery(entry, _clean_only(100), results_dir=tmp_path / "r", device="cpu")  # 100 of 500: no comparison
+    assert not [w for w in recwarn if "authors report" in str(w.message)]
+    assert reported_accuracy_gap(entry, 0.985, 500, 500) is None  # within the tolerance
+    assert reported_accuracy_gap(entry, 0.5, 499, 500) is None
+    with pytest.raises(ReportedAccuracyError, match="0.5000.*0.9900"):
+        check_reported_accuracy(entry, 0.5, 500, 500, strict=True)
