@@ -147,3 +147,19 @@ def test_transfer_json_keeps_the_progress_bars(capsys, monkeypatch):
     assert main(["transfer", "--models", "cifar_smallgap_normal", "cifar_smallgap_adv", "--json",
                  "--no-progress"]) == 0
     assert seen["progress"] is None and "crafting" not in capsys.readouterr().err
+
+
+def test_training_with_progress_bars_raises_no_torch_user_warning(tmp_path):
+    """``bench demo`` printed torch's "Converting a tensor with requires_grad=True to a scalar" on every run:
+    the loss shown beside the training bar was read from the graph. Warnings are errors here, bars on."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-W", "error::UserWarning", "-m", "bench.cli.main", "train", "--recipe", "digits-pgd-at",
+               "--dataset", "digits", "--arch", "digits_gap", "--epochs", "1", "--warmup-steps", "2",
+               "--out", str(tmp_path / "run"), "--device", "cpu"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "BENCH_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert "UserWarning" not in done.stderr and "loss" in done.stderr, done.stderr  # the bar showed the loss
