@@ -163,3 +163,22 @@ def test_training_with_progress_bars_raises_no_torch_user_warning(tmp_path):
                           env={**os.environ, "BENCH_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr
     assert "UserWarning" not in done.stderr and "loss" in done.stderr, done.stderr  # the bar showed the loss
+
+
+def test_submit_json_prints_only_the_result_on_stdout(tmp_path, capsys, monkeypatch):
+    import bench.cli.cmd_evaluate
+    import bench.cli.cmd_leaderboard
+    from bench.cli.main import main
+    from bench.cli.output import print_json
+
+    checkpoint = tmp_path / "net.pt"
+    checkpoint.write_bytes(b"weights")
+    entry = tmp_path / "entry.yaml"
+    entry.write_text("id: my_net\ndataset: cifar10\nnum_classes: 10\ntraining: {method: standard, threat_model: none}\n"
+                     f"architecture: {{name: cnn_a}}\nsource: {{loader: user_checkpoint, path: {checkpoint}}}\n"
+                     "preprocessing: {input_size: [3, 32, 32]}\n")
+    monkeypatch.setattr(bench.cli.cmd_evaluate, "evaluate_entry", lambda e, zoo, args: print_json({"model": e.id}))
+    monkeypatch.setattr(bench.cli.cmd_leaderboard, "write_leaderboards", lambda results, out: ["README.md"])
+    assert main(["submit", str(entry), "--json", "--results", str(tmp_path / "r" / "results")]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"model": "my_net"} and "Leaderboards updated: 1 pages" in " ".join(err.split())

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from bench.cli.cmd_evaluate import evaluate_entry
     from bench.cli.checks import check_output_folder
     from bench.cli.cmd_leaderboard import refuse_foreign_files, write_leaderboards
-    from bench.cli.output import stdout
+    from bench.cli.output import stderr, stdout
     from bench.results.store import DEFAULT_RESULTS_DIR
     from bench.zoo.catalog import Zoo, read_entry
     from bench.zoo.loaders import check_entry_files
@@ -41,5 +41,7 @@ def run(args: argparse.Namespace) -> int:
     check_entry_files(entry)
     evaluate_entry(entry, zoo, args)
     written = write_leaderboards(results_dir, out)
-    stdout.print(f"Leaderboards updated: {len(written)} pages under {out} (see {out}/models/{entry.id}.md)")
+    # with --json, stdout is the result object alone
+    (stderr if args.json else stdout).print(f"Leaderboards updated: {len(written)} pages under {out} "
+                                            f"(see {out}/models/{entry.id}.md)")
     return 0
