@@ -159,3 +159,17 @@ def test_ray_executor_without_ray_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without the ray extra looks like
     with pytest.raises(BenchError, match=r"--executor ray needs Ray.*pip install 'bench\[ray\]'"):
         make_executor("ray")
+
+
+def test_image_folders_decoded_by_dataloader_workers_match_the_main_process(shared_assets):
+    from bench.data import open_testset
+
+    inline = open_testset("imagenet", transform="Res224")
+    workers = open_testset("imagenet", transform="Res224", workers=2)
+    order = np.array([3, 0, 2, 1, 4])[:len(inline)]
+    x0, y0 = inline.load(order)
+    x2, y2 = workers.load(order)
+    assert x0.shape[1:] == (3, 224, 224) and np.array_equal(x0.numpy(), x2.numpy()) and np.array_equal(y0, y2)
+    chunks = list(workers.batches(order, 2))
+    assert [c[0].tolist() for c in chunks] == [order[i:i + 2].tolist() for i in range(0, len(order), 2)]
+    assert np.array_equal(np.concatenate([c[1].numpy() for c in chunks]), x0.numpy())
