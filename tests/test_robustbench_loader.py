@@ -13,7 +13,7 @@ import torch
 from bench.compat import import_robustbench
 from bench.errors import MissingFileError
 from bench.zoo.catalog import ROBUSTBENCH_PREFIX, robustbench_entries
-from bench.zoo.loaders import robustbench_files
+from bench.zoo.robustbench_loader import robustbench_files
 from bench.zoo.model import load_model
 from bench.zoo.schema import ModelEntry
 
@@ -107,3 +107,73 @@ def test_offline_without_checkpoint_names_the_expected_path(cache, entries, monk
     with pytest.raises(MissingFileError, match=re.escape(str(expected))):
         load_model(entries[ENTRY_ID])
     assert not expected.exists()
+
+
+def _no_network(monkeypatch):
+    """Every HTTP request fails as on a machine without network (before any socket is opened)."""
+    import requests
+
+    def unreachable(self, method, url, *args, **kwargs):
+        raise requests.exceptions.ConnectionError(
+            f"HTTPSConnectionPool(host='drive.google.com', port=443): Max retries exceeded with url: {url} "
+            "(Caused by NameResolutionError: Failed to resolve 'drive.google.com')")
+
+    monkeypatch.setattr(requests.Session, "request", unreachable)
+
+
+def test_unreachable_network_without_offline_flag_is_one_paragraph(cache, entries, monkeypatch, capsys):
+    """Issue 17: gdown's 87-line traceback becomes one DownloadError paragraph naming the file to place."""
+    from bench.errors import DownloadError
+
+    monkeypatch.delenv("BENCH_OFFLINE", raising=False)
+    _no_network(monkeypatch)
+    expected = cache / "robustbench" / "cifar10" / "Linf" / f"{NAME}.pt"
+
+    with pytest.raises(DownloadError) as info:
+        load_model(entries[ENTRY_ID])
+    message = str(info.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert str(expected) in message and "drive.google.com" in message and ENTRY_ID in message
+    assert not expected.exists()
+    out = capsys.readouterr()
+    assert out.out == "" and "Downloading" in out.err  # robustbench's print went to stderr
+
+
+def test_first_download_leaves_evaluate_json_valid(shared_assets, cache, tmp_path, monkeypatch, capsys):
+    """robustbench prints "Downloading ..." while it fetches; ``bench evaluate --json`` stdout must still parse."""
+    import json
+
+    import gdown
+
+    from bench.cli.main import main
+
+    monkeypatch.delenv("BENCH_OFFLINE", raising=False)
+    source = _source_model()
+
+    def download(id=None, output=None, **kwargs):  # what a successful Google Drive download leaves
+        print("gdown progress on stdout")  # as a careless downloader would; must end on stderr too
+        torch.save(source.state_dict(), output)
+        return output
+
+    monkeypatch.setattr(gdown, "download", download)
+    code = main(["evaluate", "--model", ENTRY_ID, "--protocol", "cifar10-default", "--n-examples", "4",
+                 "--device", "cpu", "--no-progress", "--json", "--results", str(tmp_path / "results")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    parsed = json.loads(out.out)
+    assert "Downloading" in out.err and "gdown progress" in out.err
+    assert "Downloading" not in out.out and parsed
+    assert (cache / "robustbench" / "cifar10" / "Linf" / f"{NAME}.pt").is_file()
+
+
+def test_evaluate_json_reports_an_unreachable_network_as_one_paragraph(cache, monkeypatch, capsys):
+    from bench.cli.main import main
+
+    monkeypatch.delenv("BENCH_OFFLINE", raising=False)
+    _no_network(monkeypatch)
+    code = main(["evaluate", "--model", ENTRY_ID, "--protocol", "cifar10-default", "--n-examples", "4",
+                 "--device", "cpu", "--no-progress", "--json", "--results", str(cache / "results")])
+    out = capsys.readouterr()
+    assert code == 2
+    assert out.out == ""  # nothing but JSON may go to stdout, and there is no result
+    assert "Could not download the RobustBench checkpoint" in out.err and "Traceback" not in out.err

@@ -8,10 +8,7 @@ they only read files, always through ``weights_only=True`` or a numpy-only unpic
 from __future__ import annotations
 
 import importlib.util
-import os
-import pickle
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from torch import nn
@@ -21,7 +18,6 @@ from bench.errors import MissingFileError, SpecError
 from bench.registry import Registry
 from bench.zoo.architectures import build_architecture
 from bench.zoo.checkpoint import (
-    load_error,
     load_into,
     load_state_dict_strict,
     safe_torch_load,
@@ -173,64 +169,16 @@ def load_robust_models_transfer(entry: ModelEntry) -> nn.Module:
     return load_state_dict_strict(_architecture(entry), weights, origin=str(path))
 
 
-@contextmanager
-def _forced_weights_only():
-    """Make every ``torch.load`` inside (robustbench's own) weights-only, whatever it passes.
-
-    A user's ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is lifted meanwhile: torch refuses to load
-    at all when both are set.
-    """
-    saved = {key: os.environ.pop(key, None)
-             for key in ("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")}
-    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 def robustbench_files(name: str, dataset: str, threat_model: str, model_dir: Path) -> list[Path]:
     """Where robustbench's ``load_model`` keeps the checkpoint file(s) of a zoo entry."""
-    from bench.compat import import_robustbench
+    from bench.zoo.robustbench_loader import robustbench_files as files
 
-    import_robustbench()
-    from robustbench.model_zoo import model_dicts
-    from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel
-
-    models = model_dicts[BenchmarkDataset(dataset)][ThreatModel(threat_model)]
-    if name not in models:
-        from bench.registry import suggest
-
-        raise SpecError(f"robustbench has no {dataset}/{threat_model} model {name!r}.{suggest(name, list(models))}")
-    base = model_dir / dataset / threat_model / f"{name}.pt"
-    gdrive = models[name].get("gdrive_id")
-    if isinstance(gdrive, list):
-        return [Path(f"{base}_m{i}.pt") for i in range(len(gdrive))]
-    return [base]
+    return files(name, dataset, threat_model, model_dir)
 
 
 @LOADERS.register("robustbench")
 def load_robustbench(entry: ModelEntry) -> nn.Module:
-    from bench.compat import import_robustbench
+    """robustbench's own ``load_model`` (:mod:`bench.zoo.robustbench_loader`)."""
+    from bench.zoo.robustbench_loader import load_robustbench_model
 
-    src = entry.source
-    model_dir = assets.cache_dir() / "robustbench"
-    missing = [p for p in robustbench_files(src.name, src.dataset, src.threat_model, model_dir) if not p.is_file()]
-    if missing and assets.offline():
-        raise MissingFileError(
-            f"{entry.id!r} is not in the cache and downloads are off ({assets.OFFLINE_ENV}). "
-            f"Place the RobustBench checkpoint at {missing[0]}."
-        )
-    import_robustbench()
-    from robustbench.utils import load_model as rb_load_model
-
-    with _forced_weights_only():
-        try:
-            return rb_load_model(src.name, model_dir=str(model_dir), dataset=src.dataset,
-                                 threat_model=src.threat_model)
-        except (pickle.UnpicklingError, EOFError) as exc:
-            raise load_error(f"the RobustBench checkpoint of {entry.id!r} under {model_dir}", exc) from None
+    return load_robustbench_model(entry)
