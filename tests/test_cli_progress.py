@@ -4,6 +4,7 @@ and ``--json`` keeps the bars on stderr with stdout pure JSON."""
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -76,7 +77,7 @@ def test_autoattack_bar_moves_per_batch_while_each_attack_runs(tmp_path, monkeyp
     from bench.metrics.autoattack import AutoAttackParams
 
     model = tiny_net(seed=3)
-    x, y = clean_correct(model)
+    x, y = clean_correct(model, n=15)
     log: list = []
     real = aa.run_one_attack
 
@@ -88,11 +89,13 @@ def test_autoattack_bar_moves_per_batch_while_each_attack_runs(tmp_path, monkeyp
 
     monkeypatch.setattr(aa, "run_one_attack", marked)
     bars = RecordingBars(log)
-    ctx = context(model, x, y, 5, bars("AutoAttack", 10), state_dir=tmp_path)
+    ctx = context(model, x, y, 5, bars("AutoAttack", 15), state_dir=tmp_path)
     METRICS.get("autoattack").run(ctx, AutoAttackParams(version="custom", attacks=("apgd-ce", "apgd-t")))
-    first = log[log.index(("start", "apgd-ce")) + 1:log.index(("end", "apgd-ce"))]
-    assert [n for _, n, _ in first] == [2, 3]  # two batches of 5 of 10 images: half of the first attack's share
-    assert sum(bars.advances()) == 10 and min(bars.advances()) >= 0
+    end = log.index(("end", "apgd-ce"))
+    during = log[log.index(("start", "apgd-ce")) + 1:end]
+    assert [n for _, n, _ in during] == [2, 3]  # batches 1 and 2 of 3 (5 of 15 images each): 1/3, 2/3 of a 7.5 share
+    assert log[end + 1][:2] == ("advance", 3) and "robust" in log[end + 1][2]  # the attack's end fills its share
+    assert sum(bars.advances()) == 15 and min(bars.advances()) >= 0
     assert log[-1][0] == "advance" and "robust" in log[-1][2]  # ends with the robust accuracy beside the bar
 
 
@@ -124,6 +127,22 @@ def test_bars_go_to_stderr_and_leave_stdout_alone_on_a_terminal(capsys, monkeypa
     out, err = capsys.readouterr()
     assert json.loads(out) == {"inside": "the bars"}
     assert "work" in err and "4/4" in err
+
+
+def test_bars_on_a_stderr_that_is_not_a_terminal_are_one_line_each_when_done(capsys):
+    from bench.cli import output
+
+    with output.progress_bars() as factory:
+        work, other = factory("model: Inequality", 4), factory("model: AutoAttack", 3)
+        work(2)
+        other(3, robust=0.25)
+        work(2, loss=0.5)
+        output.print_json([1])
+    out, err = capsys.readouterr()
+    assert json.loads(out) == [1]
+    lines = err.splitlines()
+    assert re.fullmatch(r"model: AutoAttack: 3/3 in \d+\.\d s, robust 0\.25", lines[0])
+    assert re.fullmatch(r"model: Inequality: 4/4 in \d+\.\d s, loss 0\.5", lines[1]) and len(lines) == 2
 
 
 def test_transfer_json_keeps_the_progress_bars(capsys, monkeypatch):

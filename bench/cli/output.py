@@ -58,13 +58,17 @@ def plain_rows(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 @contextmanager
 def progress_bars(enabled: bool = True):
-    """Yield a factory ``(description, total) -> advance(n)`` backed by rich progress bars on stderr.
+    """Yield a factory ``(description, total) -> advance(n)`` backed by rich progress bars on stderr
+    (on a stderr that is not a terminal, one plain line per finished bar).
 
     The bars never redirect stdout (``redirect_stdout=False``): what a command prints there, JSON
     included, stays on stdout whether or not stderr is a terminal.
     """
     if not enabled:
         yield None
+        return
+    if not stderr.is_terminal:  # a log file or a pipe: one line per finished bar, not a redrawn table cut to 80 columns
+        yield _log_lines
         return
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
@@ -82,3 +86,19 @@ def progress_bars(enabled: bool = True):
 
     with progress:
         yield factory
+
+
+def _log_lines(description: str, total: int) -> Callable[..., None]:
+    """A progress factory for a stderr that is not a terminal: ``description: total/total in S s`` once done."""
+    import time
+
+    started, done = time.perf_counter(), 0
+
+    def advance(n: int, **status: float) -> None:
+        nonlocal done
+        before, done = done, done + n
+        if before < total <= done:
+            shown = "".join(f", {k} {v:.3g}" for k, v in status.items())
+            sys.stderr.write(f"{description}: {done}/{total} in {time.perf_counter() - started:.1f} s{shown}\n")
+
+    return advance

@@ -115,7 +115,8 @@ class _AttackBar:
         def on_batch(n: int) -> None:
             nonlocal attacked
             attacked += n
-            self.move_to(attack_number + attacked / n_images)
+            if attacked < n_images:  # the attack's last batch: the caller's move_to fills its share, with the status
+                self.move_to(attack_number + attacked / n_images)
 
         return on_batch
 
