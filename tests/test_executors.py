@@ -10,8 +10,9 @@ import pytest
 from bench.battery import run_battery
 from bench.errors import BenchError
 from bench.executors import RunSettings, make_executor, plan_sweep, run_sweep
+from bench.executors.leases import execution_log, executions
 from bench.executors.progress import SweepBoard
-from bench.executors.shards import execution_log, executions, merge_job, run_unit
+from bench.executors.shards import merge_job, run_unit
 from bench.executors.units import plan_job
 from bench.protocols import get_protocol, read_protocol
 from bench.zoo.catalog import Zoo

@@ -15,7 +15,7 @@ import pytest
 
 from bench.battery import run_battery
 from bench.executors import RunSettings, make_executor, plan_sweep, run_sweep
-from bench.executors.shards import execution_log
+from bench.executors.leases import execution_log
 from bench.results import read_result
 from bench.zoo.catalog import Zoo
 

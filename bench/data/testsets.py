@@ -109,7 +109,8 @@ class ImageFolderTestSet:
         return len(self.files)
 
     def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        parts = [xy for _, *xy in self.batches(indices, max(len(indices), 1))]
+        chunk = max(1, -(-len(indices) // self.workers)) if self.workers else max(len(indices), 1)
+        parts = [xy for _, *xy in self.batches(indices, min(chunk, 64))]  # chunks spread over the workers
         if not parts:
             return torch.zeros(0), torch.zeros(0, dtype=torch.int64)
         return torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])

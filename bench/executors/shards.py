@@ -17,15 +17,19 @@ unit on all images at once: nothing is merged that has not been shown to merge e
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import time
-from contextlib import contextmanager
 
 import numpy as np
 
 from bench.errors import BenchError
+from bench.executors.leases import (
+    executions,
+    finished,
+    lease,
+    log_executions,
+    mark_execution,
+)
 
 
 def _merge_clean(parts: list[dict], ctx, params) -> dict:
@@ -68,46 +72,6 @@ def shard_refusal(name: str, params: dict, shard_size: int, batch_size: int) -> 
     if name == "pgd_grid" and params.get("random_start") and shard_size % batch_size:
         return f"its random start is drawn per batch: give a shard size that is a multiple of {batch_size}"
     return None
-
-
-@contextmanager
-def lease(unit):
-    """Hold the unit's lock file for as long as it runs.
-
-    ``filelock.FileLock`` is an ``flock`` on the lock file: the kernel releases it when the holder
-    dies, so a killed worker never leaves a stale lease. On a shared filesystem this needs
-    ``flock`` to work across machines (NFSv4 maps it to byte-range locks; Lustre needs the
-    ``flock`` mount option; see docs/scale.md).
-    """
-    from filelock import FileLock
-
-    unit.job.units_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(unit.path(".lock")))
-    with lock:
-        yield
-
-
-def finished(unit) -> bool:
-    """Has an earlier execution of ``unit`` recorded every one of its metrics for this protocol?"""
-    path = unit.path(".partial.json")
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        return (state["protocol_digest"] == unit.job.protocol.digest()
-                and len(state["sample_ids"]) == unit.n_images and set(unit.metrics) <= set(state["metrics"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
-def mark_execution(unit) -> None:
-    """Append one line to the unit's ``.runs`` file: who ran it, and when (tests count these)."""
-    line = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "t": time.time()})
-    with open(unit.path(".runs"), "a", encoding="utf-8") as f:
-        f.write(line + "\n")
-
-
-def executions(unit) -> list[dict]:
-    path = unit.path(".runs")
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
 
 
 def run_unit(unit, progress=None) -> dict:
@@ -182,7 +146,7 @@ def merge_job(job, *unit_summaries) -> dict:
             result = assemble(job.entry, job.protocol, done, started, t0, dev, seed, s.batch_size, sample_ids,
                               list(s.command) if s.command else None)
             write_result(s.results_dir, result)
-            _log_executions(job)
+            log_executions(job)
             _gather_artifacts(job)
             keep_artifacts(job.units_dir / "merged.state", job.final, job.protocol.metrics)
         shutil.rmtree(job.units_dir, ignore_errors=True)
@@ -236,17 +200,6 @@ def _first_start(job) -> tuple[str, float]:
     t = min(starts)
     iso = datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
     return iso, time.perf_counter() - (time.time() - t)
-
-
-def execution_log(job):
-    """``<model>/<protocol>.runs.jsonl``: every unit execution of the job's merged result (unit, host, pid, time)."""
-    return job.final.with_suffix(".runs.jsonl")
-
-
-def _log_executions(job) -> None:
-    lines = [json.dumps({"unit": u.name, **r}) for u in job.units() for r in executions(u)]
-    with open(execution_log(job), "a", encoding="utf-8") as f:
-        f.writelines(line + "\n" for line in lines)
 
 
 def _gather_artifacts(job) -> None:
