@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.protocols import get_protocol
 from bench.battery import run_battery
+from bench.protocols import get_protocol
 from bench.zoo.architectures import ARCHITECTURES, build_architecture
 from bench.zoo.catalog import Zoo
 from bench.zoo.loaders import LOADERS
@@ -112,7 +112,11 @@ def test_full_set_clean_accuracy_far_from_the_reported_figure_warns_with_both(tm
 
 
 def test_a_subset_or_an_agreeing_figure_is_not_checked(tmp_path: Path, recwarn):
-    from bench.zoo.reported import ReportedAccuracyError, check_reported_accuracy, reported_accuracy_gap
+    from bench.zoo.reported import (
+        ReportedAccuracyError,
+        check_reported_accuracy,
+        reported_accuracy_gap,
+    )
 
     entry = _digits_entry(tmp_path, reported=0.99)
     run_battery(entry, _clean_only(100), results_dir=tmp_path / "r", device="cpu")  # 100 of 500: no comparison

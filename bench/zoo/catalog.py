@@ -120,10 +120,20 @@ ROBUSTBENCH_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar10", "L2"): 0.5, ("cifar
 
 
 def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> ModelEntry:
-    """A registry entry for one model of ``robustbench.model_zoo``."""
+    """A registry entry for one model of ``robustbench.model_zoo``, with RobustBench's own metadata.
+
+    Paper, authors, venue, architecture and the reported clean / AutoAttack (or corruptions)
+    accuracy come from RobustBench's ``model_info`` record (:mod:`bench.zoo.robustbench_info`).
+    """
+    from bench.zoo.robustbench_info import model_info, reported_values
+
     transform = info.get("preprocessing") if dataset == "imagenet" else None
     crop = re.search(r"(\d+)$", transform or "")
     size = int(crop.group(1)) if crop else (224 if dataset == "imagenet" else 32)
+    meta = model_info(dataset, threat, name) or {}
+    paper = {"title": meta["name"], "url": meta.get("link") or None, "authors": meta.get("authors") or None,
+             "venue": meta.get("venue") or None} if meta.get("name") else None
+    architecture = f": {meta['architecture']}" if meta.get("architecture") else ""
     return ModelEntry(
         id=f"{ROBUSTBENCH_PREFIX}{dataset}-{threat}-{name}",
         dataset=dataset,
@@ -132,7 +142,9 @@ def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> Model
                   "eps": ROBUSTBENCH_EPS.get((dataset, threat))},
         source={"loader": "robustbench", "name": name, "dataset": dataset, "threat_model": threat},
         preprocessing={"input_size": (3, size, size), "transform": transform or ("Res256Crop224" if dataset == "imagenet" else None)},
-        description=f"RobustBench {dataset} {threat} zoo entry {name}",
+        description=f"RobustBench {dataset} {threat} zoo entry {name}{architecture}",
+        paper=paper,
+        reported=reported_values(meta) if meta else {},
         tags=("robustbench",),
     )
 

@@ -98,6 +98,8 @@ class Architecture(FiniteStrict):
 class Paper(FiniteStrict):
     title: str
     url: str | None = None
+    authors: str | None = None
+    venue: str | None = Field(default=None, description="where it was published, e.g. ICLR 2020")
 
 
 class ModelEntry(FiniteStrict):
