@@ -38,11 +38,14 @@ def imported_modules(root: Path = ROOT / "bench") -> dict[str, set[str]]:
 
     An import in an ``except ImportError`` handler is a fallback for a stack that lacks the declared
     module (``try: import httpx2 except ImportError: import httpx``): only the one tried first counts.
+    An import under ``contextlib.suppress(ImportError)`` is optional (bench works without it): it
+    does not count.
     """
     found: dict[str, set[str]] = {}
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        fallback = {id(n) for h in ast.walk(tree) if _catches_import_error(h) for n in ast.walk(h)}
+        fallback = {id(n) for h in ast.walk(tree) if _catches_import_error(h) or _suppresses_import_error(h)
+                    for n in ast.walk(h)}
         for node in ast.walk(tree):
             names = _imported_names(node) if id(node) not in fallback else []
             for name in names:
@@ -54,6 +57,15 @@ def _catches_import_error(node) -> bool:
     caught = getattr(node, "type", None) if isinstance(node, ast.ExceptHandler) else None
     names = [e.id for e in (caught.elts if isinstance(caught, ast.Tuple) else [caught]) if isinstance(e, ast.Name)]
     return bool({"ImportError", "ModuleNotFoundError"} & set(names))
+
+
+def _suppresses_import_error(node) -> bool:
+    """``with contextlib.suppress(ImportError):`` (or ``suppress(ModuleNotFoundError)``)."""
+    calls = [i.context_expr for i in node.items if isinstance(i.context_expr, ast.Call)] \
+        if isinstance(node, ast.With) else []
+    return any(getattr(c.func, "attr", getattr(c.func, "id", None)) == "suppress"
+               and {"ImportError", "ModuleNotFoundError"} & {a.id for a in c.args if isinstance(a, ast.Name)}
+               for c in calls)
 
 
 def _imported_names(node) -> list[str]:
@@ -101,6 +113,8 @@ def test_the_scan_sees_lazy_and_indirect_imports():
     tree = ast.parse("try:\n    import first_choice\nexcept ImportError:\n    import old_name\n")
     handler = tree.body[0].handlers[0]
     assert _catches_import_error(handler) and _imported_names(tree.body[0].body[0]) == ["first_choice"]
+    optional = ast.parse("with contextlib.suppress(ImportError):\n    import extra\n").body[0]
+    assert _suppresses_import_error(optional) and not _suppresses_import_error(ast.parse("with open(f):\n  pass").body[0])
 
 
 def first_code_block(text: str) -> list[str]:
