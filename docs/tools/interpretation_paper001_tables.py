@@ -7,7 +7,6 @@ from the result files of `bench evaluate --protocol {cifar10,mnist}-interpretati
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -95,6 +94,8 @@ TABLES = {"mnist_smallgap": "Table 3 (MNIST Small)", "mnist_pool": "Table A7 (MN
 def kept_tau(result, eps: str, n: int | None = None) -> np.ndarray:
     """Per-image τ the mean is taken over (changed predictions and undefined τ left out), first ``n`` images."""
     detail = result.details["interpretation"]
+    if f"aai_tau@{eps}" not in detail["per_image_tau"]:  # a run on part of the ε grid
+        return np.zeros(0)
     taus = detail["per_image_tau"][f"aai_tau@{eps}"][:n]
     changed = detail.get("label_changed_flags", {}).get(f"aai_tau@{eps}", [0] * len(taus))
     values = np.array([np.nan if t is None or c else t for t, c in zip(taus, changed)], dtype=float)
@@ -145,6 +146,33 @@ def variant_table(by_variant: dict, dataset: str) -> tuple[list[str], dict]:
     return lines, zs
 
 
+def selection_table(by_variant: dict, dataset: str) -> list[str]:
+    """Which images the authors' τ averages: per ε, images kept (prediction unchanged) of those run; authors_topk τ
+    on them; bench_hinge τ on the same images; bench_hinge τ on all images; authors_topk τ counting changed ones."""
+    eps, paper = PAPER_TAU[dataset]
+    lines = ["| model | quantity | " + " | ".join(f"ε={e}" for e in eps) + " |", "|---|---|" + "---|" * len(eps)]
+    for model_id in sorted(set(by_variant["bench_hinge"]) & set(by_variant["authors_topk"]) & set(paper)):
+        authors, hinge = (by_variant[v][model_id].details["interpretation"] for v in ("authors_topk", "bench_hinge"))
+        n = len(by_variant["authors_topk"][model_id].provenance.sample_ids)
+        rows: dict[str, list[str]] = {"kept / run": [], "authors_topk, kept": [], "bench_hinge, same images": [],
+                                      "bench_hinge, all": [], "authors_topk, changed counted": []}
+        for e in eps:
+            key = f"aai_tau@{e}"
+            if key not in authors["per_image_tau"]:
+                for cells in rows.values():
+                    cells.append("-")
+                continue
+            kept = np.array(authors["label_changed_flags"][key][:n]) == 0
+            ta, th = (np.array([np.nan if t is None else t for t in d["per_image_tau"][key][:n]], dtype=float)
+                      for d in (authors, hinge))
+            rows["kept / run"].append(f"{int(kept.sum())} / {n}")
+            for label, values in (("authors_topk, kept", ta[kept]), ("bench_hinge, same images", th[kept]),
+                                  ("bench_hinge, all", th), ("authors_topk, changed counted", ta)):
+                rows[label].append(f"{np.nanmean(values):.3f}" if np.isfinite(values).any() else "-")
+        lines += [f"| {model_id} | {label} | " + " | ".join(cells) + " |" for label, cells in rows.items()]
+    return lines
+
+
 def z_summary(zs: dict) -> list[str]:
     """Per paper table and variant: the cells within 2 and 3 SE of the paper, the median and largest |z|."""
     lines = ["| paper table | variant | cells | within 2 SE | within 3 SE | median abs(z) | largest abs(z) |",
@@ -168,26 +196,6 @@ def a6_table(results: dict) -> list[str]:
             se = np.sqrt(max(ours * (1 - ours), 1 / n) / n)  # binomial SE; never 0 (one image's worth)
             cells.append(f"{ours:.3f} ({t:.3f}) [{(ours - t) / (np.sqrt(2) * se):+.1f}]")
         lines.append(f"| {model_id} | {n} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def authors_images_table(experiments: Path) -> list[str]:
-    """τ on the authors' 200 MNIST images (docs/experiments/aai_authors_images.py), both variants, mean ± SE."""
-    eps, paper = PAPER_TAU["mnist"]
-    lines = ["| model | row | " + " | ".join(f"ε={e}" for e in eps) + " |", "|---|---|" + "---|" * len(eps)]
-    for path in sorted(experiments.glob("*/aai-authors-images.json")):
-        record = json.loads(path.read_text())
-        model_id = record["model"]
-        lines.append(f"| {model_id} | paper | " + " | ".join("-" if t is None else f"{t:.3f}" for t in paper[model_id]) + " |")
-        for variant, run in record["variants"].items():
-            row = []
-            for e in eps:
-                taus = run["per_image_tau"][f"aai_tau@{e}"]
-                flags = run["label_changed_flags"][f"aai_tau@{e}"]
-                t = np.array([np.nan if v is None or c else v for v, c in zip(taus, flags)], dtype=float)
-                m, se = mean_se(t[np.isfinite(t)])
-                row.append(f"{m:.3f} ± {se:.3f}" + ("" if flags.count(1) == 0 else f" (n={int(np.isfinite(t).sum())})"))
-            lines.append(f"| {model_id} | {variant} | " + " | ".join(row) + " |")
     return lines
 
 
@@ -250,23 +258,29 @@ def a2_table(results, dataset: str, metric: str = "interpretation") -> list[str]
 
 
 def variants_section(everything: list) -> list[str]:
-    """Both AAI variants against Tables 3 / A7 with standard errors; Table A6's Pool column; the authors' images."""
+    """Both AAI variants against Tables 3 / A7 with standard errors, and Table A6's Pool column."""
     out, zs = [], {}
+    experiments = read_results(EXPERIMENTS) if EXPERIMENTS.is_dir() else []
     for dataset in ("mnist", "cifar10"):
-        by_variant = {v: {r.model.id: r for r in everything if r.protocol["name"] == name.format(dataset)}
-                      for v, name in VARIANTS.items()}
+        by_variant = {"bench_hinge": {r.model.id: r for r in everything
+                                      if r.protocol["name"] == VARIANTS["bench_hinge"].format(dataset)}}
+        # authors_topk: the shipped protocol, or an experiment cut from it (docs/experiments/<name>-<cut>.yaml)
+        by_variant["authors_topk"] = {r.model.id: r for r in experiments + everything
+                                      if r.protocol["name"].startswith(VARIANTS["authors_topk"].format(dataset))}
         lines, found = variant_table(by_variant, dataset)
         if not found:
             continue
         zs |= found
-        out += [f"### {dataset}", ""] + lines + [""]
+        out += [f"### {dataset}", ""] + lines + ["", f"#### {dataset}: which images the authors' τ averages", ""] + \
+            selection_table(by_variant, dataset) + [""]
     head = ["## Both AAI variants against Tables 3 and A7, with standard errors", "",
             ("`bench_hinge`: protocol `{mnist,cifar10}-interpretation-paper001` (no random start, hinge λ = 1, best "
             "label-keeping iterate, predicted-class CAM). `authors_topk`: `{mnist,cifar10}-interpretation-paper001-authors` "
             "(the authors' `aai_topk`: uniform random start, no hinge, last iterate, images whose prediction changed "
             "left out, true-label CAM). Cells: mean τ ± its standard error over the images it averages (n kept, when "
             "fewer than the images run) [z = (ours − paper) / (√2 · SE), the paper's 200 images taken to spread as "
-            "ours]. Both variants on the same images: where one ran on fewer (WResnet authors_topk: the first 100), "
+            "ours]. Both variants on the same images: where one ran on fewer (WResnet authors_topk: the first 100, at 8/255 only: "
+            "`docs/experiments/cifar10-interpretation-paper001-authors-8.yaml`, results in `docs/experiments/results/`), "
             "the other's per-image τ on those images."), "", "Summary over the cells with a paper value:", ""]
     out = head + z_summary(zs) + [""] + out if zs else []
     pgd = {r.model.id: r for r in everything if r.protocol["name"] == "mnist-pgd-paper001"}
@@ -274,12 +288,6 @@ def variants_section(everything: list) -> list[str]:
         out += ["## MNIST Pool: 10-step PGD accuracy against Table A6, a second cross-check of the Pool port", "",
                 "From `mnist-pgd-paper001` (untargeted PGD, step 0.01, no random start, first 200 images; ε = 0: clean "
                 "accuracy). Cells: ours (paper) [z, binomial SE of the difference].", ""] + a6_table(pgd) + [""]
-    if list(EXPERIMENTS.glob("*/aai-authors-images.json")):
-        out += ["## MNIST: τ on the authors' 200 test images", "",
-                "`docs/experiments/aai_authors_images.py`: the images eval.py draws (`np.random.seed(99)`, "
-                "`permutation(10000)[:200]`) instead of the first 200, both variants' settings, results in "
-                "`docs/experiments/results/<model>/aai-authors-images.json`. Cells: mean ± SE (n kept).", ""] + \
-            authors_images_table(EXPERIMENTS) + [""]
     return out
 
 
