@@ -151,3 +151,29 @@ def test_train_help_names_only_options_that_exist(capsys):
     assert [row.split()[0] for row in rows] == list(recipe_files())
     assert main(["train", "--recipe", "pgd-at"]) == 2
     assert "needs --dataset, --arch" in " ".join(capsys.readouterr().err.split())
+
+
+def test_demo_summary_fits_80_columns_with_every_measure_whole():
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from bench.cli.cmd_demo import _summary
+    from bench.leaderboard.columns import BATTERY_COLUMNS
+    from bench.results.values import Value
+
+    def values(shift: float) -> list[Value]:
+        return [Value(name=c.label, metric=c.metric, quantity=c.quantity, params=dict(c.params), n=500,
+                      unit="score" if c.quantity in ("gini_global", "gini_regional", "tau") else "share",
+                      higher_is_better=c.higher_is_better, value=0.123456 + shift) for c in BATTERY_COLUMNS]
+
+    results = [SimpleNamespace(model=SimpleNamespace(training=SimpleNamespace(eps=eps)), values=values(eps))
+               for eps in (0.0, 0.1, 0.2, 0.3)]
+    console = Console(file=io.StringIO(), width=80)
+    console.print(_summary(results, "digits-battery-linf"))
+    screen = console.file.getvalue()
+    assert "…" not in screen and all(len(line) <= 80 for line in screen.splitlines())
+    for c in BATTERY_COLUMNS:
+        assert re.search(rf"│ {re.escape(c.label)}\b", screen), c.label  # one row per measure, its name whole
+    assert "train ε 0.3" in screen and "42.3" in screen and "0.423" in screen  # 0.123456 + 0.3: share ×100, score

@@ -71,18 +71,20 @@ def _eps(result) -> str:
 
 
 def _summary(results, protocol_name: str):
-    """The battery's columns, one row per model (the intervals are on the board and in the verdict)."""
+    """The battery's measures as rows, one column per model (train ε), so it fits an 80-column terminal
+    (the intervals are on the board and in the verdict)."""
     from rich.table import Table
 
     from bench.leaderboard.columns import BATTERY_COLUMNS, BATTERY_UNITS, cell
 
     table = Table(title=f"bench demo · {protocol_name}", title_justify="left")
-    table.add_column("train ε")
-    shown = [c for c in BATTERY_COLUMNS if any(c.pick(r.values) for r in results)]
-    for c in shown:
-        table.add_column(c.header(BATTERY_UNITS.get(c.label, "share")).replace(" (%)", "%"), justify="right")
+    table.add_column("measure", no_wrap=True)
     for r in results:
-        table.add_row(_eps(r), *(cell(c.pick(r.values), interval=False) for c in shown))
+        table.add_column(f"train ε {_eps(r)}", justify="right", no_wrap=True)
+    for c in BATTERY_COLUMNS:
+        if any(c.pick(r.values) for r in results):
+            table.add_row(c.header(BATTERY_UNITS.get(c.label, "share")), *(cell(c.pick(r.values), interval=False)
+                                                                          for r in results))
     return table
 
 
