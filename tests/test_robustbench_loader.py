@@ -13,13 +13,13 @@ import torch
 from bench.compat import import_robustbench
 from bench.errors import MissingFileError
 from bench.zoo.catalog import ROBUSTBENCH_PREFIX, robustbench_entries
-from bench.zoo.robustbench_loader import robustbench_files
 from bench.zoo.model import load_model
+from bench.zoo.robustbench_loader import robustbench_files
 from bench.zoo.schema import ModelEntry
 
 import_robustbench()
-from robustbench.model_zoo import model_dicts  # noqa: E402
-from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel  # noqa: E402
+from robustbench.model_zoo import model_dicts
+from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel
 
 NAME = "Wong2020Fast"  # PreActResNet-18 with its normalization inside (buffers mu, sigma)
 ENTRY_ID = f"{ROBUSTBENCH_PREFIX}cifar10-Linf-{NAME}"

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.cli import (cmd_demo, cmd_evaluate, cmd_leaderboard, cmd_list, cmd_migrate, cmd_protocols, cmd_show,
-                       cmd_submit, cmd_table, cmd_train, cmd_transfer, cmd_validate)
+from bench.cli import (cmd_demo, cmd_evaluate, cmd_export, cmd_leaderboard, cmd_list, cmd_migrate, cmd_protocols,
+                       cmd_show, cmd_submit, cmd_table, cmd_train, cmd_transfer, cmd_validate)
 
 COMMANDS = (cmd_demo, cmd_train, cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit,
-            cmd_leaderboard, cmd_table, cmd_transfer, cmd_migrate)
+            cmd_leaderboard, cmd_table, cmd_transfer, cmd_migrate, cmd_export)
 
 EPILOG = """examples:
   bench demo                                   offline: train, evaluate, leaderboard on the digits (minutes)

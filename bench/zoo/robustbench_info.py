@@ -25,8 +25,11 @@ from bench.spec import format_eps, parse_eps
 DATA_FILE = Path(__file__).parent / "data" / "robustbench_model_info.json"
 REPOSITORY = "RobustBench/robustbench"
 # model_info's percentage fields and the bench value each becomes (the eps is filled in).
-ACCURACY_FIELDS = {"clean_acc": "clean_accuracy", "autoattack_acc": "autoattack_acc@{eps}",
-                   "corruptions_acc": "corruptions_accuracy"}
+ACCURACY_FIELDS = {
+    "clean_acc": "clean_accuracy",
+    "autoattack_acc": "autoattack_acc@{eps}",
+    "corruptions_acc": "corruptions_accuracy",
+}
 
 
 @lru_cache(maxsize=1)
@@ -62,44 +65,79 @@ def robustbench_record(entry, values: list) -> list[str]:
     Empty for other entries and for names RobustBench has no record of.
     """
     src = entry.source
-    info = model_info(src.dataset, src.threat_model, src.name) if src.loader == "robustbench" else None
+    info = (
+        model_info(src.dataset, src.threat_model, src.name)
+        if src.loader == "robustbench"
+        else None
+    )
     if info is None:
         return []
     from bench.leaderboard.columns import cell
 
     ours = {v.name: v for v in values}
-    lines = ["", "## RobustBench's record", "",
-             f"From `model_info/{src.dataset}/{src.threat_model}/{src.name}.json` of RobustBench (commit "
-             f"`{source_commit()[:7]}`): [{info['name']}]({info['link']}), {info['authors']}, {info['venue']}; "
-             f"architecture {info['architecture']}; extra training data: {'yes' if info['additional_data'] else 'no'}.",
-             "", "| Value | RobustBench reports | bench measured |", "|---|---|---|"]
+    lines = [
+        "",
+        "## RobustBench's record",
+        "",
+        f"From `model_info/{src.dataset}/{src.threat_model}/{src.name}.json` of RobustBench (commit "
+        f"`{source_commit()[:7]}`): [{info['name']}]({info['link']}), {info['authors']}, {info['venue']}; "
+        f"architecture {info['architecture']}; extra training data: {'yes' if info['additional_data'] else 'no'}.",
+        "",
+        "| Value | RobustBench reports | bench measured |",
+        "|---|---|---|",
+    ]
     for name, figure in reported_values(info).items():
         mine = ours.get(name)
-        lines.append(f"| {name} | {100 * figure:.2f} | {cell(mine) + f' (n = {mine.n})' if mine else '-'} |")
+        lines.append(
+            f"| {name} | {100 * figure:.2f} | {cell(mine) + f' (n = {mine.n})' if mine else '-'} |"
+        )
     return lines
 
 
 def read_checkout(checkout: Path) -> tuple[dict[str, dict[str, Any]], str]:
     """Every ``model_info`` record of a RobustBench checkout (work tree or bare git dir) and its commit."""
-    git = ["git", f"--git-dir={checkout / '.git'}"] if (checkout / ".git").exists() else ["git", f"--git-dir={checkout}"]
+    git = (
+        ["git", f"--git-dir={checkout / '.git'}"]
+        if (checkout / ".git").exists()
+        else ["git", f"--git-dir={checkout}"]
+    )
     commit = _git(git, "rev-parse", "HEAD").strip()
-    names = [n for n in _git(git, "ls-tree", "-r", "--name-only", "HEAD", "model_info").split()
-             if n.endswith(".json") and n.count("/") == 3]
-    records = {n[len("model_info/"):-len(".json")]: json.loads(_git(git, "show", f"HEAD:{n}")) for n in sorted(names)}
+    names = [
+        n
+        for n in _git(git, "ls-tree", "-r", "--name-only", "HEAD", "model_info").split()
+        if n.endswith(".json") and n.count("/") == 3
+    ]
+    records = {
+        n[len("model_info/") : -len(".json")]: json.loads(
+            _git(git, "show", f"HEAD:{n}")
+        )
+        for n in sorted(names)
+    }
     return records, commit
 
 
 def _git(git: list[str], *args: str) -> str:
-    return subprocess.run([*git, *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [*git, *args], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def write_table(checkout: Path, out: Path = DATA_FILE) -> int:
     """Rebuild the stored table from ``checkout``; returns the number of records."""
     records, commit = read_checkout(checkout)
-    table = {"source": {"repository": REPOSITORY, "commit": commit, "path": "model_info/<dataset>/<threat>/<name>.json"},
-             "models": records}
+    table = {
+        "source": {
+            "repository": REPOSITORY,
+            "commit": commit,
+            "path": "model_info/<dataset>/<threat>/<name>.json",
+        },
+        "models": records,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(table, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps(table, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     return len(records)
 
 
