@@ -62,5 +62,6 @@ def _row(entry) -> tuple[str, ...]:
     from bench.spec import format_eps
 
     t = entry.training
-    return (entry.id, entry.dataset, t.method, "-" if t.threat_model == "none" else f"{t.threat_model} {format_eps(t.eps)}",
+    threat = "-" if t.threat_model == "none" else f"{t.threat_model} {format_eps(t.eps)}"
+    return (entry.id, entry.dataset, t.method, threat,
             entry.source.loader, entry.architecture.name if entry.architecture else "-")

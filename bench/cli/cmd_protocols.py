@@ -73,7 +73,8 @@ def print_short(protocols) -> None:
     for name, text in rows:
         table.add_row(escape(name), Text(text, no_wrap=True, overflow="ellipsis"))
     stdout.print(table)
-    stdout.print("Details: `bench protocols NAME` (one in full) or `bench protocols --long` (all).", style="dim", highlight=False)
+    stdout.print("Details: `bench protocols NAME` (one in full) or `bench protocols --long` (all).", style="dim",
+                 highlight=False)
 
 
 def print_long(protocols) -> None:

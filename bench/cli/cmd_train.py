@@ -25,10 +25,12 @@ def add_parser(sub) -> None:
     p.add_argument("--recipe", metavar="R", help="recipe name (see --list-recipes) or YAML path (required)")
     p.add_argument("--dataset", choices=TRAINING_SETS, help="training images (required)")
     p.add_argument("--arch", metavar="A", help="registered architecture, see `bench list --architectures` (required)")
-    p.add_argument("--arch-param", action="append", default=[], metavar="K=V", help="architecture parameter, e.g. width=32")
+    p.add_argument("--arch-param", action="append", default=[], metavar="K=V",
+                   help="architecture parameter, e.g. width=32")
     p.add_argument("--eps", metavar="E", help="override the recipe's final ε (e.g. 8/255 or 0.2)")
     p.add_argument("--epochs", type=int, metavar="N", help="override the recipe's number of epochs")
-    p.add_argument("--warmup-steps", type=int, metavar="S", help="override the recipe's clean warm-up (optimiser steps)")
+    p.add_argument("--warmup-steps", type=int, metavar="S",
+                   help="override the recipe's clean warm-up (optimiser steps)")
     p.add_argument("--id", metavar="ID", help="model id for entry.yaml (default <dataset>_<arch>_<recipe>[_eps<E>])")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default runs/<id>)")
     p.add_argument("--device", default="auto", metavar="D", help="auto (CUDA when present; default), cpu, cuda, "

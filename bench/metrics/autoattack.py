@@ -80,7 +80,8 @@ ATTACK_OBJECTS = ("apgd", "apgd_targeted", "fab", "square")  # what run_standard
 @contextmanager
 def _per_batch(adversary, on_batch: Callable[[int], None] | None):
     """Wrap the ``perturb`` of each attack object of ``adversary`` so each batch it attacks calls ``on_batch``."""
-    wrapped = [a for a in (getattr(adversary, name, None) for name in ATTACK_OBJECTS) if a is not None] if on_batch else []
+    attacks = (getattr(adversary, name, None) for name in ATTACK_OBJECTS)
+    wrapped = [a for a in attacks if a is not None] if on_batch else []
     for attack in wrapped:
         def perturb(x, *args, _perturb=attack.perturb, **kwargs):
             out = _perturb(x, *args, **kwargs)
