@@ -75,13 +75,17 @@ def robustbench_record(entry, values: list) -> list[str]:
     from bench.leaderboard.columns import cell
 
     ours = {v.name: v for v in values}
+    extra = "yes" if info["additional_data"] else "no"
+    about = (
+        f"From `model_info/{src.dataset}/{src.threat_model}/{src.name}.json` of RobustBench (commit "
+        f"`{source_commit()[:7]}`): [{info['name']}]({info['link']}), {info['authors']}, {info['venue']}; "
+        f"architecture {info['architecture']}; extra training data: {extra}."
+    )
     lines = [
         "",
         "## RobustBench's record",
         "",
-        f"From `model_info/{src.dataset}/{src.threat_model}/{src.name}.json` of RobustBench (commit "
-        f"`{source_commit()[:7]}`): [{info['name']}]({info['link']}), {info['authors']}, {info['venue']}; "
-        f"architecture {info['architecture']}; extra training data: {'yes' if info['additional_data'] else 'no'}.",
+        about,
         "",
         "| Value | RobustBench reports | bench measured |",
         "|---|---|---|",
