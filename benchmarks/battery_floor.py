@@ -48,7 +48,7 @@ def counted_images(model, run) -> tuple[dict, float]:
     def hook(module, inputs, output):
         seen["grad" if torch.is_grad_enabled() else "no_grad"] += inputs[0].shape[0]
 
-    handle = model.register_forward_hook(hook)
+    handle = getattr(model, "net", model).register_forward_hook(hook)  # the network itself: every path calls it
     try:
         t = time.perf_counter()
         out = run()
@@ -103,6 +103,7 @@ def main() -> None:
     args = p.parse_args()
     model, params, x, y, idx = load(args.model, args.protocol, args.n)
     times, seen = [], None
+    battery(model, x[:1], y[:1], idx[:1], params, 1)  # warm-up, untimed
     for _ in range(args.repeats):
         seen, t = counted_images(model, lambda: battery(model, x, y, idx, params, args.batch_size))
         times.append(t)

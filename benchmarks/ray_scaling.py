@@ -5,10 +5,12 @@ small inequality battery, ``--units`` shards — runs on the local executor (thi
 thread) and on a local Ray instance with 2 CPUs (two workers, one unit and one thread each). The
 result files of both are compared before any ratio is reported. Ray is timed twice: cold (fresh
 worker processes import torch and bench) and warm (a second sweep on the same instance).
-Per-unit overhead: the same number of near-empty units (clean accuracy on one image each) run one
-at a time on Ray and locally; (Ray − local) / units.
+Per-unit overhead: sweeps of U and 3U near-empty units (clean accuracy on one image each), one
+unit at a time, on Ray and locally; the slope (time(3U) − time(U)) / 2U of Ray minus that of the
+local executor is what Ray adds per unit (scheduling, argument transfer, progress reports); the
+rest of a sweep's fixed cost (the progress actor, the merge) is reported apart.
 
-    BENCH_ASSETS=../shared python benchmarks/ray_scaling.py --model cifar_cnn_a_adv --units 4 --shard-size 8
+    BENCH_ASSETS=../shared python benchmarks/ray_scaling.py --model cifar_cnn_a_adv --units 4 --shard-size 64
 """
 
 from __future__ import annotations
@@ -22,16 +24,16 @@ from pathlib import Path
 
 PROTOCOL = """name: ray-scaling
 version: 1
-description: clean accuracy and a small inequality battery (benchmarks/ray_scaling.py).
+description: clean accuracy and the code protocol's inequality battery (benchmarks/ray_scaling.py).
 threat_model: Linf
 selection: {strategy: first}
 metrics:
   clean_accuracy: {}
   inequality:
-    attribution: {method: integrated_gradients, n_steps: %d}
+    attribution: {method: integrated_gradients, n_steps: %d, integration: gausslegendre}
     region_size: 4
-    noise: {k: [10, 102], main_k: 102}
-    occlusion: {budgets: [[4, 4]], colors: [black, white]}
+    noise: {k: [10, 20, 102, 204, 408], main_k: 102}
+    occlusion: {budgets: [[10, 4]], colors: [black]}
     examples: 0
 """
 
@@ -84,8 +86,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="cifar_cnn_a_adv")
     p.add_argument("--units", type=int, default=4)
-    p.add_argument("--shard-size", type=int, default=8)
-    p.add_argument("--n-steps", type=int, default=32)
+    p.add_argument("--shard-size", type=int, default=64)
+    p.add_argument("--n-steps", type=int, default=50)
     args = p.parse_args()
     torch.set_num_threads(1)
     n = args.units * args.shard_size
@@ -93,27 +95,30 @@ def main() -> None:
         tmp = Path(tmp)
         work = PROTOCOL % args.n_steps
         local = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "local"), make_executor("local"))
+        tiny = {f"local_{u}": timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, u, 1, tmp / f"o-local-{u}"),
+                                          make_executor("local")) for u in (args.units, 3 * args.units)}
         ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING",
                  runtime_env={"env_vars": bench_environment() | {"OMP_NUM_THREADS": "1"}})
         try:
             ray_exec = make_executor("ray", cpus_per_task=1)
             cold = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray1"), ray_exec)
             warm = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray2"), ray_exec)
-            few = jobs_for(CLEAN_ONLY, tmp, args.model, args.units, 1, tmp / "o-ray")
             serial = make_executor("ray", cpus_per_task=2)  # one unit at a time: overhead, not parallelism
-            ray_overhead = timed_sweep(few, serial)
+            tiny |= {f"ray_{u}": timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, u, 1, tmp / f"o-ray-{u}"), serial)
+                     for u in (args.units, 3 * args.units)}
         finally:
             ray.shutdown()
-        local_overhead = timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, args.units, 1, tmp / "o-local"),
-                                     make_executor("local"))
         name = f"{args.model}/ray-scaling.json"
         equal = comparable(tmp / "local" / name) == comparable(tmp / "ray1" / name) == comparable(tmp / "ray2" / name)
-    print(json.dumps({"model": args.model, "units": args.units, "images_per_unit": args.shard_size,
+    u = args.units
+    slope = {k: (tiny[f"{k}_{3 * u}"] - tiny[f"{k}_{u}"]) / (2 * u) for k in ("ray", "local")}
+    print(json.dumps({"model": args.model, "units": u, "images_per_unit": args.shard_size, "ig_steps": args.n_steps,
                       "cpu_count": os.cpu_count(), "seconds_local_1_thread": local, "seconds_ray_2x1_cold": cold,
                       "seconds_ray_2x1_warm": warm, "speedup_warm": local / warm, "speedup_cold": local / cold,
-                      "results_equal": equal,
-                      "per_unit_overhead_s": (ray_overhead - local_overhead) / (args.units + 1),
-                      "seconds_tiny_units_ray": ray_overhead, "seconds_tiny_units_local": local_overhead}, indent=1))
+                      "results_equal": equal, "ray_overhead_per_unit_s": slope["ray"] - slope["local"],
+                      "ray_fixed_cost_per_sweep_s": (tiny[f"ray_{u}"] - u * slope["ray"])
+                      - (tiny[f"local_{u}"] - u * slope["local"]),
+                      "seconds_tiny_sweeps": tiny}, indent=1))
 
 
 if __name__ == "__main__":
