@@ -125,3 +125,92 @@ def test_a_subset_or_an_agreeing_figure_is_not_checked(tmp_path: Path, recwarn):
     assert reported_accuracy_gap(entry, 0.5, 499, 500) is None
     with pytest.raises(ReportedAccuracyError, match="0.5000.*0.9900"):
         check_reported_accuracy(entry, 0.5, 500, 500, strict=True)
+
+
+VERBOSE = """schema_version: 1
+models:
+- id: net_l2_eps1
+  dataset: cifar10
+  num_classes: 10
+  description: net at 1
+  training: {method: pgd_at, threat_model: L2, eps: 1}
+  architecture: {name: cnn_a}
+  source: {loader: shared_asset, asset: models/x/net_l2_eps1.pt}
+  preprocessing: {input_size: [3, 32, 32]}
+  reported: {clean_accuracy: 0.5}
+- id: net_linf_eps8
+  dataset: cifar10
+  num_classes: 10
+  description: net at 8/255
+  training: {method: pgd_at, threat_model: Linf, eps: 8/255}
+  architecture: {name: cnn_a}
+  source: {loader: shared_asset, asset: models/x/net_linf_eps8.pt, sha256: %s}
+  preprocessing: {input_size: [3, 32, 32]}
+""" % ("ab" * 32)
+
+COMPACT = """schema_version: 1
+models: []
+families:
+- family: nets
+  entry:
+    dataset: cifar10
+    num_classes: 10
+    architecture: {name: cnn_a}
+    preprocessing: {input_size: [3, 32, 32]}
+  grids:
+  - axes:
+      threat: [{key: l2, name: L2, eps: '1', written: '1'}, {key: linf, name: Linf, eps: '8', written: 8/255}]
+    entry:
+      id: 'net_{threat}_eps{threat.eps}'
+      description: 'net at {threat.written}'
+      training: {method: pgd_at, threat_model: '{threat.name}', eps: '{threat.written}'}
+      source: {loader: shared_asset, asset: 'models/x/net_{threat}_eps{threat.eps}.pt'}
+  files_key: source.asset
+  files:
+    models/x/net_l2_eps1.pt: {clean_accuracy: 0.5}
+    models/x/net_linf_eps8.pt: {sha256: %s}
+""" % ("ab" * 32)
+
+
+def _zoo_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "zoo.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_family_expands_to_the_same_validated_entries_as_the_verbose_form(tmp_path):
+    """Issue 16: the compact form is only a way of writing; the entries are identical."""
+    from bench.zoo.catalog import read_zoo
+
+    (tmp_path / "verbose").mkdir()
+    verbose = read_zoo(_zoo_file(tmp_path / "verbose", VERBOSE))
+    compact = read_zoo(_zoo_file(tmp_path, COMPACT))
+    assert list(compact) == list(verbose) == ["net_l2_eps1", "net_linf_eps8"]
+    assert compact == verbose
+
+
+def test_the_shared_zoo_family_holds_every_published_checkpoint():
+    rmt = {e.source.file: e for e in ZOO.entries.values() if e.source.loader == "robust_models_transfer"}
+    for arch in ("densenet", "mnasnet", "mobilenet", "resnext50_32x4d", "shufflenet", "vgg16_bn"):
+        assert {f"{arch}_l2_eps0.ckpt", f"{arch}_l2_eps3.ckpt"} <= set(rmt)
+        assert rmt[f"{arch}_l2_eps3.ckpt"].source.classifier_prefix == "module.model.model."
+    assert {"resnet18_linf_eps0.ckpt", "resnet50_linf_eps0.ckpt", "resnet50_linf_eps8.0.ckpt"} <= set(rmt)
+    assert all(e.source.revision == "1c68d6e185c2a503ec164cc8f736b1642b12d769" for e in rmt.values())
+    assert rmt["resnet50_linf_eps8.0.ckpt"].reported == {"clean_accuracy": 0.5453}  # README: 54.53
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda t: t.replace("'net_{threat}_eps{threat.eps}'", "'net_{threat}_eps{size}'"), "names no axis"),
+    (lambda t: t.replace("'net at {threat.written}'", "'net at {threat.__class__}'"), "has no field '__class__'"),
+    (lambda t: t.replace("    models/x/net_l2_eps1.pt: {clean_accuracy: 0.5}\n", ""), "has no row in 'files'"),
+    (lambda t: t + "    other.pt: {clean_accuracy: 0.5}\n", "belong to no member"),
+    (lambda t: t.replace("models: []\n", VERBOSE.split("\n- id: net_linf_eps8")[0].split("\n", 1)[1] + "\n"),
+     "already registered"),
+    (lambda t: t.replace("clean_accuracy: 0.5}", "clean_accuracy: 50}"), "less than or equal to 1"),
+])
+def test_family_mistakes_are_spec_errors(tmp_path, edit, message):
+    from bench.errors import SpecError
+    from bench.zoo.catalog import read_zoo
+
+    with pytest.raises(SpecError, match=message):
+        read_zoo(_zoo_file(tmp_path, edit(COMPACT)))

@@ -9,7 +9,7 @@ A family in ``model_zoo.yaml`` is pure data::
       grids:
       - axes: {arch: [resnet18, resnet50], eps: [{key: '1', file: '1.0'}]}
         entry: {...}                # overlaid on the family's entry for this grid
-      files:                        # one row per member, keyed by its expanded ``source.file``
+      files:                        # one row per member, keyed by its ``files_key`` (source.file)
         resnet18_linf_eps1.0.ckpt: {sha256: ..., clean_accuracy: 0.6346}
 
 Every point of a grid (the product of its axes) is one member: the two ``entry`` mappings
@@ -96,6 +96,11 @@ class Family(FiniteStrict):
     )
     entry: dict[str, Any]
     grids: list[Grid] = Field(min_length=1)
+    files_key: str = Field(
+        default="source.file",
+        pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+        description="the member field (dotted path) whose value keys its row of 'files'",
+    )
     files: dict[str, FileRow]
 
 
@@ -110,7 +115,7 @@ def expand_family(family: Family) -> list[dict[str, Any]]:
         template = _merged(family.entry, grid.entry)
         for point in _points(grid):
             member = _substitute(template, point, family.family)
-            key = _file_of(member, family.family)
+            key = _file_of(member, family)
             if key not in family.files:
                 raise SpecError(
                     f"family {family.family!r}: member {member.get('id')!r} has file {key!r}, "
@@ -178,14 +183,17 @@ def _lookup(match: re.Match, point: dict[str, AxisValue], family: str) -> Scalar
     return value.fields[field]
 
 
-def _file_of(member: dict, family: str) -> str:
-    source = member.get("source")
-    key = source.get("file") if isinstance(source, dict) else None
-    if not isinstance(key, str):
+def _file_of(member: dict, family: Family) -> str:
+    """The value of ``family.files_key`` in ``member``: the key of its row of ``files``."""
+    value: Any = member
+    for part in family.files_key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if not isinstance(value, str):
         raise SpecError(
-            f"family {family!r}: member {member.get('id')!r} has no 'source.file' to look up in 'files'."
+            f"family {family.family!r}: member {member.get('id')!r} has no {family.files_key!r} "
+            "to look up in 'files'."
         )
-    return key
+    return value
 
 
 def _with_row(member: dict, row: FileRow) -> dict:
