@@ -118,11 +118,22 @@ def sub_parsers() -> dict[str, argparse.ArgumentParser]:
     return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
 
 
+def options_without_help(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
+    """Options and positionals of ``parser`` and its nested sub-commands (bench export robustbench) with no help."""
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):  # its choices list themselves; check each one's options
+            for name, nested in action.choices.items():
+                missing += options_without_help(nested, f"{prefix} {name}")
+        elif not isinstance(action, argparse._HelpAction) and not action.help:
+            missing.append(f"{prefix} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
 @pytest.mark.parametrize("command", sorted(sub_parsers()))
 def test_every_option_of_every_command_has_help(command):
-    missing = [a.option_strings or a.dest for a in sub_parsers()[command]._actions
-               if not isinstance(a, argparse._HelpAction) and not a.help]
-    assert not missing, f"bench {command}: {missing} have no help"
+    missing = options_without_help(sub_parsers()[command], f"bench {command}")
+    assert not missing, f"no help: {missing}"
 
 
 def test_assets_is_accepted_before_and_after_the_subcommand(tmp_path, monkeypatch):
