@@ -104,6 +104,7 @@ def main() -> None:
             cold = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray1"), ray_exec)
             warm = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray2"), ray_exec)
             serial = make_executor("ray", cpus_per_task=2)  # one unit at a time: overhead, not parallelism
+            timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, 2, 1, tmp / "o-ray-warm"), serial)  # untimed warm-up
             tiny |= {f"ray_{u}": timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, u, 1, tmp / f"o-ray-{u}"), serial)
                      for u in (args.units, 3 * args.units)}
         finally:
