@@ -181,8 +181,9 @@ def _read_unit(unit, ids: list[str], indices) -> dict:
         state = json.loads(path.read_text(encoding="utf-8"))
         metrics, got = state["metrics"], state["sample_ids"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BenchError(f"Unit {unit.key} has no finished state ({path}: {type(exc).__name__}); "
-                         "run the sweep again to compute it.") from None
+        raise BenchError(f"Unit {unit.key} has no finished state ({path}: {type(exc).__name__}); run the sweep "
+                         f"again to compute it (if {unit.job.final} holds a result of other images, remove it "
+                         "first).") from None
     expected = [ids[i] for i in indices[unit.start:unit.stop]]
     if got != expected or state.get("protocol_digest") != unit.job.protocol.digest() \
             or not set(unit.metrics) <= set(metrics):
