@@ -28,7 +28,8 @@ def add_parser(sub) -> None:
                         "board and per model (with its figures); self-contained, it loads nothing from elsewhere. "
                         "Open DIR/index.html or serve DIR with any static web server")
     p.add_argument("--json", action="store_true",
-                   help="print what was written as JSON on stdout ({\"format\", \"out\", \"written\", \"removed\"})")
+                   help="print what was written as JSON on stdout ({\"format\", \"out\", \"written\", \"removed\"}); "
+                        "--format json without --out prints the table itself")
     p.set_defaults(handler=run)
 
 
