@@ -97,6 +97,22 @@ def test_the_page_a_model_description_cannot_inject_markup(committed_results):
     assert "<script>x()" not in page and "&lt;script&gt;x()" in page
 
 
+def test_a_robustbench_entry_shows_robustbench_figures_beside_ours(committed_results):
+    from bench.leaderboard.columns import cell
+    from bench.zoo.catalog import Zoo
+    from bench.zoo.robustbench_info import model_info
+
+    model_id, name = "robustbench-cifar10-Linf-Wong2020Fast", "Wong2020Fast"
+    base = next(r for r in committed_results if r.protocol["name"] == "cifar10-autoattack")
+    result = base.model_copy(update={"model": Zoo.load().get(model_id)})
+    page = render_site([result])[f"models/{model_id}.html"].decode()
+    info = model_info("cifar10", "Linf", name)
+    assert "RobustBench's record" in page and info["venue"] in page and f"{name}.json" in page
+    ours = result.value("autoattack_acc@8/255")
+    assert (f"<td>autoattack_acc@8/255</td><td>{float(info['autoattack_acc']):.2f}</td>"
+            f"<td>{cell(ours)} (n = {ours.n})</td>") in page
+
+
 def _results_of(tmp_path: Path, results, model: str) -> Path:
     """A results folder holding the committed results of one model (their JSON files only)."""
     from bench.results import write_result

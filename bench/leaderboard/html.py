@@ -84,6 +84,25 @@ def _model_facts(results: list[Result]) -> dict:
             "flags": [(r.protocol["name"], f) for r in results for f in r.flags]}
 
 
+def robustbench_view(results: list[Result]) -> dict | None:
+    """A ``robustbench`` entry's record in RobustBench's ``model_info`` beside bench's values (as on the
+    markdown page, :func:`bench.zoo.robustbench_info.robustbench_record`); None for other entries."""
+    from bench.leaderboard.columns import cell
+    from bench.zoo.robustbench_info import model_info, reported_values, source_commit
+
+    src = results[-1].model.source
+    info = model_info(src.dataset, src.threat_model, src.name) if src.loader == "robustbench" else None
+    if info is None:
+        return None
+    ours = {v.name: v for r in results for v in r.values}
+    link = info.get("link") if str(info.get("link", "")).startswith(("https://", "http://")) else None
+    return {"file": f"model_info/{src.dataset}/{src.threat_model}/{src.name}.json", "commit": source_commit()[:7],
+            "name": info["name"], "link": link, "authors": info["authors"], "venue": info["venue"],
+            "architecture": info["architecture"], "extra": "yes" if info["additional_data"] else "no",
+            "rows": [(name, f"{100 * figure:.2f}", f"{cell(ours[name])} (n = {ours[name].n})" if name in ours else "-")
+                     for name, figure in reported_values(info).items()]}
+
+
 def render_site(results: Iterable[Result], figures: Mapping[str, bytes] | None = None,
                 headlines: dict[str, str] | None = None) -> dict[str, bytes]:
     """Every file of the site: ``{"index.html", "<board>.html", "models/<id>.html", "models/*.png", "static/*"}``.
@@ -109,7 +128,7 @@ def render_site(results: Iterable[Result], figures: Mapping[str, bytes] | None =
     for mid, rs in sorted(by_model.items()):
         pages[f"models/{mid}.html"] = env.get_template("model.html").render(
             **common, root="../", model=_model_facts(rs), figures=figure_sections(mid, rs, figures),
-            table=model_results_table(rs), gini=per_class_gini_table(rs),
+            table=model_results_table(rs), gini=per_class_gini_table(rs), robustbench=robustbench_view(rs),
             board_of={r.protocol["name"]: board_name(r) for r in rs})
     files = {rel: text.encode("utf-8") for rel, text in pages.items()}
     files.update({f"static/{name}": static_file(name) for name in STATIC_FILES})
