@@ -90,6 +90,12 @@ def test_cells_sort_on_the_value_records_and_show_their_intervals(committed_resu
         assert cells[column].sort == repr(value.value) and cells[column].text == cell(value) and "[" in cells[column].text
 
 
+def test_a_board_without_battery_results_says_so_on_the_index(committed_results):
+    other = [r for r in committed_results if r.protocol["name"] == "cifar10-default"]
+    index = render_site(other)["index.html"].decode()
+    assert "No battery results on this board yet" in index and '<table class="sortable"' not in index
+
+
 def test_the_page_a_model_description_cannot_inject_markup(committed_results):
     result = committed_results[0]
     hostile = result.model_copy(update={"model": result.model.model_copy(update={"description": "<script>x()</script>"})})
@@ -257,6 +263,8 @@ def test_the_filter_hides_the_rows_of_other_data_sets(browser, served):
     assert browser.find_element(By.ID, "filter-status").text == "1 of 2 boards shown"
     assert browser.current_url.endswith("#dataset=mnist")
     Select(browser.find_element(By.ID, "filter-dataset")).select_by_value("")
+    Select(browser.find_element(By.ID, "filter-threat")).select_by_value("Linf")
+    assert browser.find_element(By.ID, "filter-status").text == "2 of 2 boards shown"
     assert all(r.is_displayed() for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr")[:5])
     _only_local(_requests(browser))
 
