@@ -386,6 +386,12 @@ ARGUMENTS = [
     ("transfer_device_absent", ["transfer", "--models", "a", "b", "--device", "cuda:7"]),
     ("transfer_out_folder", ["transfer", "--models", "a", "b", "--out", "{dir}"]),
     ("transfer_seed_negative", ["transfer", "--models", "a", "b", "--seed", "-3"]),
+    ("export_result_absent", ["export", "robustbench", "{dir}/absent.json"]),
+    ("export_result_folder", ["export", "robustbench", "{dir}"]),
+    ("export_not_a_result", ["export", "robustbench", "{file}"]),
+    ("export_out_folder", ["export", "robustbench", "{file}", "--out", "{dir}"]),
+    ("export_forward_passes_zero", ["export", "robustbench", "{file}", "--forward-passes", "0"]),
+    ("export_no_format", ["export"]), ("export_unknown_format", ["export", "croissant", "{file}"]),
     ("no_command", []), ("unknown_command", ["explode"]),
 ]
 

@@ -118,6 +118,16 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
+def _point_hub_at(monkeypatch, url: str) -> None:
+    """``HF_ENDPOINT`` for bench; huggingface_hub's agent-harness look-up (a side request to the
+    endpoint it read at import, docs/compatibility.md) answers "no registry" without a request."""
+    from huggingface_hub.utils import _detect_agent
+
+    monkeypatch.delenv("BENCH_HF_ENDPOINT", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", url)
+    monkeypatch.setattr(_detect_agent, "_fetch_registry", lambda: None)
+
+
 @pytest.fixture
 def hub(monkeypatch):
     """A loopback Hub; ``HF_ENDPOINT`` points at it. Yields the server (files, requests, etag, drop_after)."""
@@ -125,9 +135,8 @@ def hub(monkeypatch):
     server.files, server.requests, server.etag, server.drop_after = {}, [], None, None
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.delenv("BENCH_HF_ENDPOINT", raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+    _point_hub_at(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}")
     try:
         yield server
     finally:
@@ -316,8 +325,7 @@ def test_an_unreachable_hub_is_one_paragraph(cache, monkeypatch):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
-    monkeypatch.delenv("BENCH_HF_ENDPOINT", raising=False)
+    _point_hub_at(monkeypatch, f"http://127.0.0.1:{port}")
     entry = Zoo.load().get(ENTRY_ID)
 
     with pytest.raises(DownloadError) as info:

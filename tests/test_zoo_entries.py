@@ -172,6 +172,9 @@ families:
 """ % ("ab" * 32)
 
 
+HUNDREDS = ", ".join(map(str, range(200)))  # two such axes: 40000 members
+
+
 def _zoo_file(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "zoo.yaml"
     path.write_text(text)
@@ -207,6 +210,8 @@ def test_the_shared_zoo_family_holds_every_published_checkpoint():
     (lambda t: t.replace("models: []\n", VERBOSE.split("\n- id: net_linf_eps8")[0].split("\n", 1)[1] + "\n"),
      "already registered"),
     (lambda t: t.replace("clean_accuracy: 0.5}", "clean_accuracy: 50}"), "less than or equal to 1"),
+    (lambda t: t.replace("    entry:\n      id:", f"      a: [{HUNDREDS}]\n      b: [{HUNDREDS}]\n    entry:\n      id:"),
+     "at most 10000"),
 ])
 def test_family_mistakes_are_spec_errors(tmp_path, edit, message):
     from bench.errors import SpecError

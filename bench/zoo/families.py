@@ -22,6 +22,7 @@ plain entry. Substitution is plain text replacement: nothing in a family is eval
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from typing import Annotated, Any
 
@@ -32,6 +33,9 @@ from bench.spec import FiniteStrict
 from bench.zoo.sources import Sha256
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+MAX_MEMBERS = (
+    10_000  # the product of a hostile grid's axes is checked before it is expanded
+)
 Scalar = str | int | float
 _PLACEHOLDER = re.compile(
     r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}"
@@ -110,6 +114,13 @@ def expand_family(family: Family) -> list[dict[str, Any]]:
     Raises SpecError when a placeholder names no axis, a member's file has no row in
     ``files``, or a row of ``files`` belongs to no member.
     """
+    total = sum(
+        math.prod(len(values) for values in grid.axes.values()) for grid in family.grids
+    )
+    if total > MAX_MEMBERS:
+        raise SpecError(
+            f"family {family.family!r}: its grids make {total} members; a family may have at most {MAX_MEMBERS}."
+        )
     members, used = [], set()
     for grid in family.grids:
         template = _merged(family.entry, grid.entry)
