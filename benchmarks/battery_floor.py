@@ -3,9 +3,9 @@
 Not a test: it times things. The battery (``inequality_batch`` on every batch, what ``bench
 evaluate`` runs) is run once with a forward hook that counts the images the model sees with
 gradients on (Integrated Gradients: n_steps × images) and off (the noise and occlusion attacks).
-The floor is those counts priced at the model's own batched cost on the same images: the best
-time of a batched forward+backward per image, times the gradient images, plus the best time of a
-batched forward per image, times the attack images. battery / floor is the overhead of
+The floor is those calls priced at the network's own cost: every call (gradients on or off, batch
+size) timed again alone on the same images, best of several, summed over the calls the battery
+made. battery / floor is the overhead of
 everything else (masks, sorting, Gini, bookkeeping). Before the ratio is reported the hooked run's
 per-image outcomes are compared with an unhooked run (they must be identical). Peak memory: max
 RSS of a fresh ``bench evaluate`` process on n and 4n images.
@@ -41,36 +41,37 @@ def battery(model, x, y, idx, params, batch_size):
     return flat
 
 
-def counted_images(model, run) -> tuple[dict, float]:
-    """Images through ``model`` with and without gradients during ``run()``, and its time."""
-    seen = {"grad": 0, "no_grad": 0}
+def counted_calls(model, run) -> tuple[dict, float]:
+    """Calls of the network during ``run()``, as (gradients on?, batch size) → count, and its time."""
+    calls: dict[tuple[bool, int], int] = {}
 
     def hook(module, inputs, output):
-        seen["grad" if torch.is_grad_enabled() else "no_grad"] += inputs[0].shape[0]
+        key = (torch.is_grad_enabled(), inputs[0].shape[0])
+        calls[key] = calls.get(key, 0) + 1
 
     handle = getattr(model, "net", model).register_forward_hook(hook)  # the network itself: every path calls it
     try:
         t = time.perf_counter()
         out = run()
-        return seen | {"out": out}, time.perf_counter() - t
+        return {"calls": calls, "out": out}, time.perf_counter() - t
     finally:
         handle.remove()
 
 
-def per_image_costs(model, x, batch_size, repeats) -> tuple[float, float]:
-    """Best seconds per image of a batched forward+backward, and of a batched forward (no grad)."""
-    xb = x[:batch_size]
-    fb, f = [], []
+def call_cost(model, x, grad: bool, size: int, repeats: int) -> float:
+    """Best seconds of one batched call of ``size`` images: forward+backward to the input, or forward."""
+    xb = x[torch.arange(size) % len(x)]
+    best = float("inf")
     for _ in range(repeats):
         t = time.perf_counter()
-        z = xb.clone().requires_grad_(True)
-        torch.autograd.grad(model(z).logsumexp(1).sum(), z)  # input gradients only, as IG takes them
-        fb.append(time.perf_counter() - t)
-        with torch.no_grad():
-            t = time.perf_counter()
-            model(xb)
-            f.append(time.perf_counter() - t)
-    return min(fb) / len(xb), min(f) / len(xb)
+        if grad:
+            z = xb.clone().requires_grad_(True)
+            torch.autograd.grad(model(z).logsumexp(1).sum(), z)  # input gradients only, as IG takes them
+        else:
+            with torch.no_grad():
+                model(xb)
+        best = min(best, time.perf_counter() - t)
+    return best
 
 
 def peak_memory(model_id, protocol, n, batch_size) -> dict:
@@ -105,16 +106,17 @@ def main() -> None:
     times, seen = [], None
     battery(model, x[:1], y[:1], idx[:1], params, 1)  # warm-up, untimed
     for _ in range(args.repeats):
-        seen, t = counted_images(model, lambda: battery(model, x, y, idx, params, args.batch_size))
+        seen, t = counted_calls(model, lambda: battery(model, x, y, idx, params, args.batch_size))
         times.append(t)
     plain = battery(model, x, y, idx, params, args.batch_size)
     different = sum(int(np.sum(~np.isclose(plain[k], seen["out"][k], equal_nan=True))) for k in plain)
-    fb, f = per_image_costs(model, x, args.batch_size, 2 * args.repeats)
-    floor = seen["grad"] * fb + seen["no_grad"] * f
+    costs = {key: call_cost(model, x, *key, 2 * args.repeats) for key in seen["calls"]}
+    floor = sum(count * costs[key] for key, count in seen["calls"].items())
+    images = {g: sum(size * n for (grad, size), n in seen["calls"].items() if grad == g) for g in (True, False)}
     report = {"model": args.model, "protocol": args.protocol, "n_images": len(x), "batch_size": args.batch_size,
               "torch_threads": torch.get_num_threads(), "seconds_battery": min(times), "seconds_floor": floor,
-              "ratio_battery_over_floor": min(times) / floor, "images_with_grad": seen["grad"],
-              "images_without_grad": seen["no_grad"], "seconds_per_image_fwd_bwd": fb, "seconds_per_image_fwd": f,
+              "ratio_battery_over_floor": min(times) / floor, "images_with_grad": images[True],
+              "images_without_grad": images[False], "network_calls": sum(seen["calls"].values()),
               "outcomes_different": different}
     if not args.no_memory:
         report |= peak_memory(args.model, args.protocol, args.n, args.batch_size)
