@@ -233,8 +233,12 @@ def test_registry_entry_loads_through_hf_hub_download_at_its_pinned_revision(
         and cached.resolve().name == hashlib.sha256(_checkpoint_bytes()).hexdigest()
     )
 
-    # Again, offline: from the Hub cache alone, with no request.
+    # Again: a file at a pinned commit found in the Hub cache is used without asking the Hub.
     hub.requests.clear()
+    _assert_reference_logits(load_model(entry))
+    assert not [path for _, path, _ in hub.requests if entry.source.file in path]
+
+    # Again, offline: from the Hub cache alone, with no request.
     monkeypatch.setenv("BENCH_OFFLINE", "1")
     _assert_reference_logits(load_model(entry))
     assert not [path for _, path, _ in hub.requests if entry.source.file in path]
