@@ -44,7 +44,7 @@ def add_sweep_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="evaluate one model under a protocol",
+    p = sub.add_parser("evaluate", help="evaluate one model or a sweep of models under a protocol",
                        description="Evaluate one registry model (or an entry YAML) under a protocol and "
                                    "write <results>/<model>/<protocol>.json. Without --protocol it runs the "
                                    "standardized battery of the model's data set and threat model: clean "
