@@ -45,8 +45,10 @@ run() {  # recipe[:γ] seed
   [[ "$1" == *:* ]] && gamma=(--gamma "${1#*:}")
   python docs/tools/training_compare_recipe.py "$base" "$SCRATCH/recipes/$id.yaml" --epochs "$EPOCHS" \
     --warmup-steps "$WARMUP" --ramp-end "$RAMP_END" --seed "$2" ${ATTACK_STEPS:+--attack-steps "$ATTACK_STEPS"} "${gamma[@]}"
-  bench train --recipe "$SCRATCH/recipes/$id.yaml" --dataset "$DATASET" --arch smallgap --id "$id" \
-    --out "$SCRATCH/$id" --no-progress
+  # a finished run wrote its resolved recipe next to model.pt: the same text means nothing is left to train
+  cmp -s "$SCRATCH/recipes/$id.yaml" "$SCRATCH/$id/recipe.yaml" && [ -f "$SCRATCH/$id/model.pt" ] ||
+    bench train --recipe "$SCRATCH/recipes/$id.yaml" --dataset "$DATASET" --arch smallgap --id "$id" \
+      --out "$SCRATCH/$id" --no-progress
   evaluated "$id" || bench evaluate --entry "$SCRATCH/$id/entry.yaml" --zoo "$SCRATCH/zoo.yaml" \
     --protocol "$PROTOCOL" --n-examples "$N_EVAL" --results "$RESULTS" --no-progress
 }
