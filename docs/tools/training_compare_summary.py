@@ -41,7 +41,7 @@ def runs_by_recipe(results_dir: Path, protocol: str, tag: str) -> dict[str, dict
     if not runs:
         raise BenchError(f"No results of models {tag}_<recipe>_s<seed> under {protocol!r} in {results_dir}.")
     first = {"standard": 0, "pgd_at": 1, "trades": 2}
-    return {r: runs[r] for r in sorted(runs, key=lambda r: (first.get(r, 3), r))}
+    return {r: runs[r] for r in sorted(runs, key=lambda r: (first.get(r, 3), r.startswith("int2"), r))}
 
 
 def _value(result, name: str):
@@ -82,6 +82,20 @@ def recipe_table(runs: dict[str, dict[int, object]]) -> str:
             m, se = mean_se(xs) if xs else (float("nan"), float("nan"))
             lines.append(f"| {recipe} | {label} | " + " | ".join(cells) +
                          f" | {m:.{digits}f} ± {_fmt(se, digits)} | {', '.join(map(str, sorted(ns)))} |")
+    return "\n".join(lines) + "\n"
+
+
+def compact_table(runs: dict[str, dict[int, object]]) -> str:
+    """One row per recipe: mean ± SE over its seeds of each value (the table docs/training.md quotes)."""
+    lines = ["| Recipe | seeds | " + " | ".join(VALUES.values()) + " |", "|---|---|" + "---|" * len(VALUES)]
+    for recipe, by_seed in runs.items():
+        cells = []
+        for name in VALUES:
+            scale, digits = _scale(name), 1 if _scale(name) > 1 else 3
+            xs = [scale * v.value for r in by_seed.values() if (v := _value(r, name)) and v.value is not None]
+            m, se = mean_se(xs) if xs else (float("nan"), float("nan"))
+            cells.append(f"{_fmt(m, digits)} ± {_fmt(se, digits)}")
+        lines.append(f"| {recipe} | {len(by_seed)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +140,8 @@ def claims(recipes: list[str]) -> list[tuple[str, str]]:
 
 def summary(runs: dict[str, dict[int, object]], protocol: str) -> str:
     claims_ = [claim_table(runs, a, b) for a, b in claims(list(runs))]
-    return (f"{HEADER}\n### `{protocol}`: each seed with its 95% interval, mean ± SE over seeds\n\n"
+    return (f"{HEADER}\n### `{protocol}`: mean ± SE over seeds\n\n" + compact_table(runs)
+            + "\n### Each seed with its 95% interval (from the result's value record), mean ± SE over seeds\n\n"
             + recipe_table(runs) + "\n### Paired differences (same seed index, same images)\n\n"
             "Per seed: difference of means on the same images with the paired bootstrap 95% interval and the "
             "permutation p-value (clean accuracy: the difference only); last column: mean ± SE of the "
