@@ -188,3 +188,18 @@ def test_demo_summary_fits_80_columns_with_every_measure_whole():
     for c in BATTERY_COLUMNS:
         assert re.search(rf"│ {re.escape(c.label)}\b", screen), c.label  # one row per measure, its name whole
     assert "train ε 0.3" in screen and "42.3" in screen and "0.423" in screen  # 0.123456 + 0.3: share ×100, score
+
+
+def test_show_in_a_pipe_prints_yaml_that_parses_back_to_the_entry():
+    """`bench show ID | …` must stay YAML: no wrapping at the pipe's 80 columns."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from bench.zoo.catalog import Zoo
+
+    model = "densenet_l2_eps3"
+    out = subprocess.run([sys.executable, "-m", "bench.cli.main", "show", model], capture_output=True, text=True,
+                         check=True, env={**__import__("os").environ, "COLUMNS": "80"}).stdout
+    assert yaml.safe_load(out) == Zoo.load().get(model).model_dump(mode="json", exclude_defaults=True)

@@ -14,14 +14,17 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     import yaml
 
-    from bench.cli.output import print_json, stdout
+    from bench.cli.output import print_json
     from bench.zoo.catalog import Zoo
 
     entry = Zoo.load(args.zoo).get(args.model).model_dump(mode="json", exclude_defaults=True)
     if args.json:
         print_json(entry)
     else:
-        stdout.print(yaml.safe_dump(entry, sort_keys=False, width=100), highlight=False, end="")
+        # plain text, not a rich console: rich wraps at the terminal width (80 in a pipe), which breaks YAML
+        sys.stdout.write(yaml.safe_dump(entry, sort_keys=False, width=100, allow_unicode=True))
     return 0
