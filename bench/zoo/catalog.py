@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.datasets import DATASETS, default_eps
 from bench.errors import SpecError, UnknownNameError
 from bench.registry import suggest
 from bench.yamlio import read_yaml, validate
@@ -114,11 +115,6 @@ class Zoo:
         return list(self.entries)
 
 
-ROBUSTBENCH_CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet": 1000}
-ROBUSTBENCH_EPS = {("cifar10", "Linf"): 8 / 255, ("cifar10", "L2"): 0.5, ("cifar100", "Linf"): 8 / 255,
-                   ("imagenet", "Linf"): 4 / 255}
-
-
 def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> ModelEntry:
     """A registry entry for one model of ``robustbench.model_zoo``, with RobustBench's own metadata.
 
@@ -137,9 +133,9 @@ def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> Model
     return ModelEntry(
         id=f"{ROBUSTBENCH_PREFIX}{dataset}-{threat}-{name}",
         dataset=dataset,
-        num_classes=ROBUSTBENCH_CLASSES[dataset],
+        num_classes=DATASETS[dataset].num_classes,
         training={"method": "robustbench", "threat_model": threat,
-                  "eps": ROBUSTBENCH_EPS.get((dataset, threat))},
+                  "eps": default_eps(dataset, threat)},
         source={"loader": "robustbench", "name": name, "dataset": dataset, "threat_model": threat},
         preprocessing={"input_size": (3, size, size), "transform": transform or ("Res256Crop224" if dataset == "imagenet" else None)},
         description=f"RobustBench {dataset} {threat} zoo entry {name}{architecture}",
