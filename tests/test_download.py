@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import ChecksumError, DownloadError, MissingFileError
-from bench.zoo import download
+from bench.zoo import download, resumable
 from bench.zoo.download import ResumableDownloader, fetch, sha256_of, verify_sha256
 
 BODY = bytes(range(256)) * 4096  # 1 MiB of checkpoint-like bytes: several streaming chunks
@@ -135,8 +135,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BENCH_CACHE", str(tmp_path))
     monkeypatch.delenv("BENCH_OFFLINE", raising=False)
     # Bounded requests: nothing in these tests should wait long for the local server.
-    monkeypatch.setattr(download, "CONNECT_TIMEOUT_S", 2.0)
-    monkeypatch.setattr(download, "READ_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(resumable, "CONNECT_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(resumable, "READ_TIMEOUT_S", 2.0)
     return tmp_path
 
 
@@ -246,7 +246,7 @@ def test_part_longer_than_the_file_is_discarded_on_416(server: Server, cache: Pa
 
 
 def test_stalled_server_times_out_into_download_error(server: Server, cache: Path, monkeypatch) -> None:
-    monkeypatch.setattr(download, "READ_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(resumable, "READ_TIMEOUT_S", 0.3)
     release = threading.Event()
     url = server.url("/model.pt", Route(stall=release))
     try:
