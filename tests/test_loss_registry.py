@@ -9,7 +9,7 @@ from bench.training.recipe import Method, get_recipe, recipe_files
 
 
 def test_every_recipe_method_has_a_registered_loss_and_nothing_else_is_registered():
-    assert set(LOSSES) == set(get_args(Method))
+    assert set(LOSSES.names()) == set(get_args(Method))
 
 
 def test_every_shipped_recipe_resolves_to_a_loss():

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from bench.interpretation.discrepancy import authors_target_free_discrepancy, target_free_discrepancy
+from bench.interpretation.discrepancy import (
+    authors_target_free_discrepancy,
+    target_free_discrepancy,
+)
+from bench.registry import Registry
 from bench.training.recipe import Recipe, RegularizerForm
 
 
@@ -75,14 +79,14 @@ def cutout(x: torch.Tensor, size_rel: float, generator: torch.Generator) -> torc
 
 
 LossFn = Callable[["Batch"], tuple[torch.Tensor, dict[str, float]]]
-LOSSES: dict[str, LossFn] = {}
+LOSSES: Registry[LossFn] = Registry("training loss")
 
 
 def register(*methods: str) -> Callable[[LossFn], LossFn]:
-    """Register a loss under the recipe ``method`` names it implements (one registry, no if-chain)."""
+    """Register a loss under every recipe ``method`` name it implements (no if-chain)."""
     def add(fn: LossFn) -> LossFn:
         for method in methods:
-            LOSSES[method] = fn
+            LOSSES.register(method)(fn)
         return fn
     return add
 
@@ -112,7 +116,7 @@ class Batch:
 def training_loss(model, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, eps: float,
                   generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """The recipe's loss on one batch at the current ε, and what the progress bar shows."""
-    return LOSSES[recipe.method](Batch(model, x, y, recipe, eps, generator))
+    return LOSSES.get(recipe.method)(Batch(model, x, y, recipe, eps, generator))
 
 
 @register("standard")
