@@ -10,7 +10,7 @@ unit at a time, on Ray and locally; the slope (time(3U) − time(U)) / 2U of Ray
 local executor is what Ray adds per unit (scheduling, argument transfer, progress reports); the
 rest of a sweep's fixed cost (the progress actor, the merge) is reported apart.
 
-    BENCH_ASSETS=../shared python benchmarks/ray_scaling.py --model cifar_cnn_a_adv --units 4 --shard-size 64
+    BENCH_ASSETS=../shared python benchmarks/ray_scaling.py --model cifar_cnn_a_adv --units 4 --shard-size 250
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="cifar_cnn_a_adv")
     p.add_argument("--units", type=int, default=4)
-    p.add_argument("--shard-size", type=int, default=64)
+    p.add_argument("--shard-size", type=int, default=250)
     p.add_argument("--n-steps", type=int, default=50)
     args = p.parse_args()
     torch.set_num_threads(1)

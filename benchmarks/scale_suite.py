@@ -40,7 +40,7 @@ SIZES = {  # scale -> script -> arguments
              "floor_resnet18": ["battery_floor.py", "--model", "cifar10_resnet18_standard", "--n", "16", "--batch-size",
                                 "16", "--repeats", "2", "--no-memory"],
              "autoattack": ["autoattack_overhead.py", "--model", "cifar_cnn_a_adv", "--n", "64", "--repeats", "2"],
-             "ray": ["ray_scaling.py", "--model", "cifar_cnn_a_adv", "--units", "4", "--shard-size", "64"]},
+             "ray": ["ray_scaling.py", "--model", "cifar_cnn_a_adv", "--units", "4", "--shard-size", "250"]},
 }
 
 

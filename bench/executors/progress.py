@@ -16,6 +16,10 @@ class SweepBoard:
 
     def __init__(self, units: dict[str, tuple[int, int]]):
         """``units``: key → (images, metrics) of each unit of the sweep."""
+        self.reset(units)
+
+    def reset(self, units: dict[str, tuple[int, int]]) -> None:
+        """Count a new sweep (a Ray actor is reused across the sweeps of one driver)."""
         self.shape = dict(units)
         self.done = dict.fromkeys(units, 0)
         self.state = dict.fromkeys(units, "pending")

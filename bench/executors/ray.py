@@ -53,6 +53,7 @@ class RayExecutor:
         self.address, self.cpus, self.gpus = address, cpus_per_task, gpus_per_task
         self.max_retries, self.quiet_workers = max_retries, quiet_workers
         self.ray = import_ray()
+        self._actor, self._actor_job = None, None
 
     def _connect(self) -> bool:
         """Start or join Ray unless this process already did; whether we did (and so shut it down)."""
@@ -75,6 +76,15 @@ class RayExecutor:
             if started:
                 ray.shutdown()
 
+    def _board(self, ray, shape: dict):
+        """The progress actor: started once per driver, reset for each sweep (starting one costs a process)."""
+        job = ray.get_runtime_context().get_job_id()
+        if self._actor is None or self._actor_job != job:
+            self._actor, self._actor_job = ray.remote(num_cpus=0)(SweepBoard).remote(shape), job
+        else:
+            ray.get(self._actor.reset.remote(shape))
+        return self._actor
+
     def _tasks(self, ray):
         gpus = self.gpus if self.gpus is not None else (1 if ray.cluster_resources().get("GPU", 0) else 0)
         opts = {"num_cpus": self.cpus, "num_gpus": gpus, "max_retries": self.max_retries}
@@ -82,7 +92,7 @@ class RayExecutor:
 
     def _sweep(self, ray, jobs, board: SweepBoard, display: SweepDisplay) -> list[str]:
         execute, merge = self._tasks(ray)
-        actor = ray.remote(num_cpus=0)(SweepBoard).remote(board.shape)
+        actor = self._board(ray, board.shape)
         pending = {}
         for job in jobs:
             refs = {execute.remote(u, actor): u.key for u in job.units()}
