@@ -1,8 +1,10 @@
-"""One contract for every gradient attack: inside its ε-ball and [0,1], model untouched, deterministic for a seed.
+"""One contract for every registered attack, the cases generated from the registry.
 
-PGD (L∞, L2, with and without a random start), the attack against interpretability (top-k and ℓ1
-objectives) and the interpretability sneaking attack, on a randomly initialised paper-001 CAM
-network (no assets needed).
+Each attack (``bench.attacks.ATTACKS``) declares example parameter sets (``contract_cases``);
+each case must: stay inside its ε-ball (norm-bounded attacks) and within [0, 1] (where it
+declares so), leave the model untouched, give the same examples for the same seed, change
+the input, and, for attacks with a random start, depend on the seed. Run on a randomly
+initialised paper-001 CAM network (no assets needed).
 """
 
 from __future__ import annotations
@@ -10,13 +12,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.attacks import PGD
-from bench.attacks.aai import TopKInterpretationAttack
-from bench.attacks.isa import InterpretabilitySneakingAttack
+from bench.attacks import ATTACKS, make_attack
 from bench.zoo.architectures.paper001 import SmallGap
 from bench.zoo.model import BenchModel
 
-EPS = 8 / 255
+CASES = [(name, case) for name in ATTACKS.names() for case in ATTACKS.get(name).contract_cases]
 
 
 def make_model() -> BenchModel:
@@ -27,48 +27,60 @@ def make_model() -> BenchModel:
     return model
 
 
-def runner(kind: str, model: BenchModel, seed: int):
-    """``(x, y) -> x_adv`` for one attack configuration."""
-    if kind.startswith("pgd"):
-        norm = "L2" if "l2" in kind else "Linf"
-        eps = 0.5 if norm == "L2" else EPS
-        attack = PGD(model, eps, 5, eps / 4, norm=norm, random_start="rs" in kind, seed=seed)
-        return attack.perturb
-    if kind.startswith("aai"):
-        objective = "l1" if "l1" in kind else "topk"
-        attack = TopKInterpretationAttack(model, EPS, 5, 0.01, objective=objective, random_start="rs" in kind or None,
-                                          seed=seed)
-        return attack.perturb
-    attack = InterpretabilitySneakingAttack(model, EPS, 10, 0.01, bisection_steps=1, random_start="rs" in kind, seed=seed)
-
-    def sneak(x, y):
-        with torch.no_grad():
-            runner_up = model(x).topk(2, dim=1).indices[:, 1]
-        return attack.perturb(x, y, runner_up)
-    return sneak
+def run(name: str, case: str, model: BenchModel, x: torch.Tensor, y: torch.Tensor, seed: int):
+    attack = make_attack(name, model, seed=seed, **ATTACKS.get(name).contract_cases[case])
+    return attack, attack.perturb(x, y)
 
 
-ATTACKS = ["pgd-linf", "pgd-linf-rs", "pgd-l2", "pgd-l2-rs", "aai-topk", "aai-topk-rs", "aai-l1", "isa", "isa-rs"]
+def test_every_attack_of_both_papers_is_registered_with_cases():
+    assert {"pgd", "aai", "isa", "noise", "occlusion"} <= set(ATTACKS.names())
+    assert all(ATTACKS.get(name).contract_cases for name in ATTACKS.names())
 
 
-@pytest.mark.parametrize("kind", ATTACKS)
-def test_attack_contract(kind):
+@pytest.mark.parametrize(("name", "case"), CASES, ids=[f"{n}-{c}" for n, c in CASES])
+def test_attack_contract(name, case):
     model = make_model()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     gen = torch.Generator().manual_seed(1)
     x = torch.rand(6, 3, 32, 32, generator=gen)
     with torch.no_grad():
         y = model(x).argmax(1)
-    x_adv = runner(kind, model, seed=3)(x, y)
+    attack, x_adv = run(name, case, model, x, y, seed=3)
     delta = (x_adv - x).flatten(1)
-    if "l2" in kind:
-        assert float(delta.norm(dim=1).max()) <= 0.5 + 1e-5
-    else:
-        assert float(delta.abs().max()) <= EPS + 1e-6
-    assert float(x_adv.min()) >= 0 and float(x_adv.max()) <= 1
+    if attack.norm == "L2":
+        assert float(delta.norm(dim=1).max()) <= attack.eps + 1e-5
+    elif attack.norm == "Linf":
+        assert float(delta.abs().max()) <= attack.eps + 1e-6
+    if getattr(attack, "in_bounds", True):
+        assert float(x_adv.min()) >= -1e-6 and float(x_adv.max()) <= 1 + 1e-6
     assert not model.training and all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
     assert not any(p.requires_grad for p in model.parameters())
-    assert torch.equal(x_adv, runner(kind, model, seed=3)(x, y))  # same seed, same examples
+    assert torch.equal(x_adv, run(name, case, model, x, y, seed=3)[1])  # same seed, same examples
     assert not torch.equal(x_adv, x)  # it did attack
-    if kind.endswith("-rs") or kind == "aai-l1":
-        assert not torch.equal(x_adv, runner(kind, model, seed=4)(x, y))  # the seed reaches the start
+    if getattr(attack, "random_start", False) or (name == "noise" and "random" in case):
+        assert not torch.equal(x_adv, run(name, case, model, x, y, seed=4)[1])  # the seed reaches the start
+
+
+def test_the_inductive_attacks_give_the_battery_s_images():
+    """perturb(x, y) of the noise and occlusion attacks equals what the battery records for the same budget."""
+    import numpy as np
+
+    from bench.metrics.inequality import InequalityParams, inequality_batch
+
+    model = make_model()
+    x = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        y = model(x).argmax(1)  # every image "correct", so the battery attacks all of them
+    params = InequalityParams.model_validate({
+        "attribution": {"n_steps": 8}, "region_size": 4, "gini": {"transform": "positive"},
+        "noise": {"k": [100], "distribution": "uniform_image_range", "clamp": "image_range"},
+        "occlusion": {"budgets": [[3, 2]], "colors": ["black", "grey"], "black": "image_min", "centres": "pixel",
+                      "centre_transform": "signed", "loop": "radius_outer"}})
+    record = inequality_batch(model, x, y, np.arange(4), params, seed=5, batch_size=64, keep_images=True)
+    common = {"attribution": {"n_steps": 8}, "seed": 5}
+    for mode, value in (("add", "noise_i_err@100"), ("replace", "noise_ii_err@100")):
+        mine = make_attack("noise", model, k=100, mode=mode, **common).perturb(x, y)
+        assert torch.allclose(mine, record.images[value], atol=1e-6), mode
+    for colour in ("black", "grey"):
+        mine = make_attack("occlusion", model, count=3, radius=2, colour=colour, **common).perturb(x, y)
+        assert torch.allclose(mine, record.images[f"occlusion_{colour}_err@N3R2"], atol=1e-6), colour

@@ -27,11 +27,23 @@ from typing import Literal
 import torch
 from torch import nn
 
+from bench.attacks.base import Attack, register_attack
 from bench.attacks.pgd import linf_random_start
 from bench.interpretation.interpreters import interpret
 
 
-class TopKInterpretationAttack:
+@register_attack("aai")
+class TopKInterpretationAttack(Attack):
+    """Paper 001, eq. (15): keep the label, push the interpretation away (see the module docstring)."""
+
+    contract_cases = {
+        "topk": {"eps": 8 / 255, "steps": 5, "step_size": 0.01},
+        "topk-rs": {"eps": 8 / 255, "steps": 5, "step_size": 0.01, "random_start": True},
+        "l1": {"eps": 8 / 255, "steps": 5, "step_size": 0.01, "objective": "l1"},
+        "authors-topk": {"eps": 8 / 255, "steps": 5, "step_size": 0.01, "random_start": True, "hinge_weight": 0.0,
+                         "iterate": "last"},
+    }
+
     def __init__(self, model: nn.Module, eps: float, steps: int, step_size: float, *, interpreter: str = "cam",
                  k: int = 8, hinge_weight: float = 1.0, bounds: tuple[float, float] = (0.0, 1.0),
                  iterate: Literal["best", "last"] = "best", objective: Literal["topk", "l1"] = "topk",

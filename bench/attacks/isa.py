@@ -21,6 +21,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from bench.attacks.base import Attack, register_attack
 from bench.attacks.pgd import linf_random_start
 from bench.interpretation.discrepancy import discrepancy
 from bench.interpretation.interpreters import interpret
@@ -45,18 +46,41 @@ class SneakingOutcome:
     adversarial: torch.Tensor  # (B, C, H, W) the kept example (x when none)
 
 
-class InterpretabilitySneakingAttack:
+Target = torch.Tensor | Literal["runner_up"]
+
+
+@register_attack("isa")
+class InterpretabilitySneakingAttack(Attack):
+    """Paper 001, eq. (6): fool the classifier into ``target`` while keeping the interpretation close.
+
+    ``target`` (a constructor parameter, as every attack's parameters are): the target labels, or
+    ``"runner_up"``, the clean image's second most likely class (paper 001, §5).
+    """
+
+    contract_cases = {
+        "two-class": {"eps": 8 / 255, "steps": 10, "step_size": 0.01, "bisection_steps": 1},
+        "two-class-rs": {"eps": 8 / 255, "steps": 10, "step_size": 0.01, "bisection_steps": 1, "random_start": True},
+    }
+
     def __init__(self, model: nn.Module, eps, steps: int, step_size: float, *, interpreter: str = "cam",
                  classes: ClassSet = "two", p: int = 1, tau: float = 0.1, lam_range: tuple[float, float] = (1e-3, 1e3),
                  bisection_steps: int = 6, bounds: tuple[float, float] = (0.0, 1.0), random_start: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, target: Target = "runner_up"):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
         self.interpreter, self.classes, self.p, self.tau = interpreter, classes, p, tau
         self.lam_range, self.bisection_steps, self.bounds = lam_range, bisection_steps, bounds
-        self.random_start, self.seed = random_start, seed
+        self.random_start, self.seed, self.target = random_start, seed, target
 
-    def perturb(self, x: torch.Tensor, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.attack(x, y, target).adversarial
+    def perturb(self, x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        """The kept example of :meth:`attack` for ``target`` (default: the constructor's)."""
+        return self.attack(x, y, self.targets(x) if target is None else target).adversarial
+
+    def targets(self, x: torch.Tensor) -> torch.Tensor:
+        """The constructor's target labels for ``x``: given, or the runner-up class of each clean image."""
+        if isinstance(self.target, torch.Tensor):
+            return self.target
+        with torch.no_grad():
+            return self.model(x).topk(2, dim=1).indices[:, 1]
 
     def attack(self, x: torch.Tensor, y: torch.Tensor, target: torch.Tensor) -> SneakingOutcome:
         """Bisection on λ ∈ ``lam_range`` (geometric), ``bisection_steps`` halvings after the upper end."""

@@ -17,13 +17,24 @@ from typing import Literal
 
 import torch
 
-from bench.attacks.noise import top_k_indices
+from bench.attacks.noise import image_range, top_k_indices
 from bench.attribution.gini import region_sums, transform_map
+from bench.attribution.space import InputSpace
 
 CentreSource = Literal["regional", "pixel"]
 CentreTransform = Literal["signed", "abs", "positive"]
 PatchShape = Literal["square", "centred_square"]
 LoopOrder = Literal["count_outer", "radius_outer"]
+Colour = Literal["black", "grey", "white"]
+COLOURS = {"black": 0.0, "grey": 0.5, "white": 1.0}
+Black = Literal["pixel_zero", "image_min"]
+
+
+def colour_in(space: InputSpace, colour: Colour, black: Black, z: torch.Tensor) -> torch.Tensor:
+    """The patch colour in ``space``: a [0,1] grey level, or for ``image_min`` black each image's minimum (the code)."""
+    if colour == "black" and black == "image_min":
+        return image_range(z)[0]
+    return space.pixel_value(COLOURS[colour], z)
 
 
 def importance_map(attribution: torch.Tensor, source: CentreSource, transform: CentreTransform,

@@ -8,15 +8,27 @@ in paper 001's evaluation; no best-iterate tracking).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench.attacks.base import Attack, register_attack
 
-class PGD:
+
+@register_attack("pgd")
+class PGD(Attack):
+    """Cross-entropy PGD (Madry et al., 2018, eq. 2.1): signed (L∞) or normalised (L2) gradient steps, projected."""
+
+    contract_cases = {
+        "linf": {"eps": 8 / 255, "steps": 5, "step_size": 2 / 255},
+        "linf-rs": {"eps": 8 / 255, "steps": 5, "step_size": 2 / 255, "random_start": True},
+        "l2": {"eps": 0.5, "steps": 5, "step_size": 0.125, "norm": "L2"},
+        "l2-rs": {"eps": 0.5, "steps": 5, "step_size": 0.125, "norm": "L2", "random_start": True},
+    }
+
     def __init__(self, model: nn.Module, eps: float, steps: int, step_size: float, *, norm: Literal["Linf", "L2"] = "Linf",
                  random_start: bool = False, seed: int = 0, bounds: tuple[float, float] = (0.0, 1.0)):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
@@ -24,25 +36,31 @@ class PGD:
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The last PGD iterate: within the ε-ball around ``x`` and within ``bounds``."""
-        x_adv = self._start(x)
-        for _ in range(self.steps):
-            x_adv = self._step(x, x_adv, y)
-        return x_adv
+        x_adv = None
+        for x_adv in self.iterates(x, y):
+            pass
+        return self.start(x) if x_adv is None else x_adv
+
+    def iterates(self, x: torch.Tensor, y: torch.Tensor, steps: int | None = None) -> Iterator[torch.Tensor]:
+        """The iterates after steps 1, 2, …, ``steps`` (default: the attack's), from :meth:`start`."""
+        x_adv = self.start(x)
+        for _ in range(self.steps if steps is None else steps):
+            with torch.enable_grad():
+                x_adv = self.step(x, x_adv, y)
+            yield x_adv
 
     @torch.no_grad()
     def accuracy_at_steps(self, x: torch.Tensor, y: torch.Tensor, checkpoints: Sequence[int]) -> dict[int, torch.Tensor]:
         """Per-image correctness of the model on the iterate after each number of steps in ``checkpoints``."""
         wanted = set(checkpoints)
         out = {0: self.model(x).argmax(1) == y} if 0 in wanted else {}
-        x_adv = self._start(x)
-        for step in range(1, max(checkpoints) + 1):
-            with torch.enable_grad():
-                x_adv = self._step(x, x_adv, y)
+        for step, x_adv in enumerate(self.iterates(x, y, max(checkpoints)), start=1):
             if step in wanted:
                 out[step] = self.model(x_adv).argmax(1) == y
         return out
 
-    def _start(self, x: torch.Tensor) -> torch.Tensor:
+    def start(self, x: torch.Tensor) -> torch.Tensor:
+        """The first iterate: ``x`` itself, or a seeded random point of the ε-ball within ``bounds``."""
         if not self.random_start or self.eps == 0:
             return x.clone()
         if self.norm == "Linf":
@@ -52,7 +70,8 @@ class PGD:
         noise = noise / _l2(noise) * self.eps * torch.rand(len(x), 1, 1, 1, generator=gen, device=x.device)
         return (x + noise).clamp(*self.bounds)
 
-    def _step(self, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def step(self, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One ascent step on the summed cross-entropy from ``x_adv``, projected onto the ε-ball and ``bounds``."""
         x_adv = x_adv.detach().requires_grad_(True)
         loss = F.cross_entropy(self.model(x_adv), y, reduction="sum")
         (grad,) = torch.autograd.grad(loss, x_adv)
@@ -65,6 +84,9 @@ class PGD:
                 delta = stepped - x
                 delta = delta * (self.eps / _l2(delta).clamp_min(1e-12)).clamp(max=1.0)
             return (x + delta).clamp(*self.bounds).detach()
+
+
+    _start, _step = start, step  # the names metrics used before the public iterate API
 
 
 def linf_random_start(x: torch.Tensor, eps, seed: int, bounds: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:

@@ -35,6 +35,11 @@ class AttributionParams(Strict):
     internal_batch_size: int = Field(default=256, ge=1, description="path points / samples per forward pass")
 
 
+def image_seeds(seed: int, indices, stream: int) -> list[int]:
+    """Per-image seeds, one stream per use (IG baseline, noise, random positions): independent of batching."""
+    return [(seed * 1_000_003 + int(i)) * 8 + stream for i in indices]
+
+
 def seeded_normal(shape: Sequence[int], seeds: Sequence[int], like: torch.Tensor) -> torch.Tensor:
     """One N(0, 1) draw per image from its own seed: the same image gets the same noise in any batch."""
     draws = [torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds]

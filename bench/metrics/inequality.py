@@ -21,17 +21,16 @@ import torch
 from pydantic import Field, model_validator
 
 from bench.attacks import noise as noise_ops
-from bench.attacks.occlusion import (Candidates, CentreSource, CentreTransform, LoopOrder, PatchShape,
-                                     occlusion_attack, patch_centres)
+from bench.attacks.occlusion import (Candidates, CentreSource, CentreTransform, Colour, LoopOrder, PatchShape,
+                                     colour_in, occlusion_attack, patch_centres)
 from bench.attribution import AttributionParams, attribute, gini_global, gini_regional, input_space
+from bench.attribution.methods import image_seeds
 from bench.attribution.gini import Transform
-from bench.attribution.space import InputSpace, SpaceName
+from bench.attribution.space import SpaceName
 from bench.errors import SpecError
 from bench.metrics.base import METRICS, MetricOutput, RunContext, discard_state
 from bench.spec import Strict
 
-COLOURS = {"black": 0.0, "grey": 0.5, "white": 1.0}
-Colour = Literal["black", "grey", "white"]
 NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}
 
 
@@ -113,11 +112,6 @@ def occlusion_value(colour: str, budget: tuple[int, int]) -> str:
     return f"occlusion_{colour}_err@N{budget[0]}R{budget[1]}"
 
 
-def image_seeds(seed: int, indices, stream: int) -> list[int]:
-    """Per-image seeds, one stream per use (IG baseline, noise, random positions): independent of batching."""
-    return [(seed * 1_000_003 + int(i)) * 8 + stream for i in indices]
-
-
 @dataclass
 class BatchRecord:
     """Per-image results of one batch; NaN / −1 where an image was not measured or attacked."""
@@ -129,12 +123,6 @@ class BatchRecord:
     noise: dict[str, np.ndarray]  # value name → changed prediction (bool) for correct images
     occlusion: dict[str, dict[str, np.ndarray]]  # value name → success, count, radius, area
     images: dict[str, torch.Tensor]  # corrupted [0,1]-space images of the main budgets, when kept
-
-
-def colour_in(space: InputSpace, colour: str, black: str, z: torch.Tensor) -> torch.Tensor:
-    if colour == "black" and black == "image_min":
-        return noise_ops.image_range(z)[0]
-    return space.pixel_value(COLOURS[colour], z)
 
 
 def noise_batch(space, z, y, attribution, params: NoiseParams, seeds_noise, seeds_random, batch_size, keep):
