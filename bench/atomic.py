@@ -47,3 +47,14 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_npz_atomic(path: Path, arrays: dict, compressed: bool = True) -> Path:
+    """NumPy arrays as one ``.npz`` file, written atomically (per-batch records, figure examples)."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    return write_bytes_atomic(path, buffer.getvalue())

@@ -21,7 +21,7 @@ from pathlib import Path
 def counting():
     """Patch the attribution call and the shared clean-prediction pass to count them; returns the counters."""
     from bench import battery
-    from bench.metrics import inequality
+    from bench.metrics.inequality import batch as inequality
 
     counts = {"attribution_calls": 0, "attributed_images": 0, "clean_prediction_passes": 0}
     real_attribute, real_clean = inequality.attribute, battery.clean_predictions

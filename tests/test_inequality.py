@@ -227,7 +227,7 @@ def small_protocol():
 
 def test_interrupted_inequality_run_resumes_batch_by_batch(shared_assets, tmp_path, monkeypatch):
     from bench.battery import run_battery
-    from bench.metrics import inequality
+    from bench.metrics.inequality import metric as inequality
 
     entry, protocol = ZOO.get("cifar_cnn_a_adv"), small_protocol()
     whole = run_battery(entry, protocol, results_dir=tmp_path / "whole", batch_size=8, device="cpu")
@@ -392,7 +392,7 @@ def test_no_blocks_variant_is_the_code_v1_regional_gini(shared_assets, tmp_path)
 
 def test_a_resume_with_another_batch_size_recomputes_instead_of_mixing(shared_assets, tmp_path, monkeypatch):
     from bench.battery import run_battery
-    from bench.metrics import inequality
+    from bench.metrics.inequality import metric as inequality
 
     entry, protocol = ZOO.get("cifar_cnn_a_adv"), small_protocol()
     state = tmp_path / entry.id / "tiny-inequality.state" / "inequality"

@@ -1,0 +1,24 @@
+"""The inequality battery of paper 000: attribution Gini (global, regional), inductive noise and occlusion.
+
+One pass per batch: attribute once (§4.1), measure Gini on the maps (§3.1), then corrupt the
+most attributed sub-pixels with noise (§3.2.1) and occlude the most attributed places
+(§3.2.2, Algorithm 1). Error rates are the paper's: among images the model classifies
+correctly, the share whose prediction the corruption changes. Every batch's record is saved
+before the next starts, so an interrupted run resumes where it stopped.
+
+``params`` (what a protocol may set), ``batch`` (the maths on one batch), ``records`` (per-batch
+persistence), ``metric`` (the registered metric and its value records).
+"""
+
+from bench.attribution import attribute
+from bench.attribution.methods import image_seeds
+from bench.metrics.inequality.batch import BatchRecord, inequality_batch, noise_batch, occlusion_batch
+from bench.metrics.inequality.metric import Inequality, per_class
+from bench.metrics.inequality.params import (NOISE_MODES, GiniParams, InequalityParams, NoiseParams, OcclusionParams,
+                                             check_fits, noise_value, occlusion_value)
+from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
+
+__all__ = ["NOISE_MODES", "BatchRecord", "GiniParams", "Inequality", "InequalityParams", "NoiseParams",
+           "OcclusionParams", "_load_record", "_resumed_record", "_save_record", "attribute", "check_fits",
+           "image_seeds", "inequality_batch", "noise_batch", "noise_value", "occlusion_batch", "occlusion_value",
+           "per_class"]

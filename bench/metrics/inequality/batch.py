@@ -1,0 +1,103 @@
+"""One batch of the inequality battery: attribute once, Gini on the maps, then noise and occlusion.
+
+The maths of paper 000 on tensors, no files: §4.1 (one attribution per image), §3.1 (Gini),
+§3.2.1 (noise, eq. 5) and §3.2.2 (Algorithm 1). Error rates are among the images the model
+classifies correctly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bench.attacks import noise as noise_ops
+from bench.attacks.occlusion import Candidates, colour_in, occlusion_attack, patch_centres
+from bench.attribution import attribute, gini_global, gini_regional, input_space
+from bench.attribution.methods import image_seeds
+from bench.metrics.inequality.params import (NOISE_MODES, InequalityParams, NoiseParams, OcclusionParams, noise_value,
+                                             occlusion_value)
+
+@dataclass
+class BatchRecord:
+    """Per-image results of one batch; NaN / −1 where an image was not measured or attacked."""
+
+    indices: np.ndarray  # positions in the test set: a record is reused only for the same images
+    correct: np.ndarray
+    gini_global: np.ndarray
+    gini_regional: np.ndarray
+    noise: dict[str, np.ndarray]  # value name → changed prediction (bool) for correct images
+    occlusion: dict[str, dict[str, np.ndarray]]  # value name → success, count, radius, area
+    images: dict[str, torch.Tensor]  # corrupted [0,1]-space images of the main budgets, when kept
+
+
+def noise_batch(space, z, y, attribution, params: NoiseParams, seeds_noise, seeds_random, batch_size, keep):
+    """Noise-I / Noise-II / random-pixel error per k: a (B,) bool per value."""
+    scores = attribution if params.ranking == "signed" else attribution.abs()
+    noise = noise_ops.draw_noise(z, params.distribution, params.std, seeds_noise)
+    valid = (space.pixel_value(0.0, z), space.pixel_value(1.0, z))
+    keys = noise_ops.random_keys(z.shape, seeds_random, z.device)
+    out, images = {}, {}
+    for k in params.k:
+        masks = {"noise_random": noise_ops.top_k_mask(keys, k), "noise_i": noise_ops.top_k_mask(scores, k)}
+        masks["noise_ii"] = masks["noise_i"]
+        for mode, how in NOISE_MODES.items():
+            zc = noise_ops.clamp(noise_ops.corrupt(z, masks[mode], noise, how or params.random_mode), z, params.clamp, valid)
+            out[noise_value(mode, k)] = (space.predict(zc, batch_size) != y).cpu().numpy()
+            if keep and k == params.main:
+                images[noise_value(mode, k)] = space.to_pixel(zc).cpu()
+    return out, images
+
+
+def occlusion_batch(space, z, y, attribution, params: OcclusionParams, region_size, batch_size, keep):
+    out, images = {}, {}
+    for budget in params.budgets:
+        centres = patch_centres(attribution, budget[0], params.centres, params.centre_transform, region_size)
+        candidates = Candidates.of(*budget, params.loop)
+        for colour in params.colors:
+            o = occlusion_attack(space.forward, z, y, centres, candidates, colour_in(space, colour, params.black, z),
+                                 params.patch, pass_size=batch_size)
+            name = occlusion_value(colour, budget)
+            out[name] = {"success": o.success.cpu().numpy(), "count": o.count.numpy(), "radius": o.radius.numpy(),
+                         "area": o.area.numpy()}
+            if keep and budget == params.budgets[0]:
+                images[name] = space.to_pixel(o.occluded).cpu()
+    return out, images
+
+
+def inequality_batch(model, x, y, indices, params: InequalityParams, seed: int, batch_size: int,
+                     keep_images: bool = False, predicted: torch.Tensor | None = None) -> BatchRecord:
+    """Everything the battery measures on one batch of [0,1] images (see the module docstring).
+
+    ``predicted``: the clean predictions when the run already has them (no forward pass then).
+    """
+    if predicted is None:
+        with torch.no_grad():
+            predicted = model(x).argmax(1)
+    correct = predicted == y
+    measured = correct if params.gini.images == "correct" else torch.ones_like(correct)
+    where = measured.nonzero().squeeze(1)
+    attr_space, space = input_space(model, params.attribution.space), input_space(model, params.space)
+    maps = attribute(attr_space, attr_space.to_space(x[where]), y[where], params.attribution,
+                     image_seeds(seed, indices[where.cpu().numpy()], 0)) if len(where) else x[:0]
+    g_global = np.full(len(x), np.nan)
+    g_regional = np.full(len(x), np.nan)
+    g_global[where.cpu().numpy()] = gini_global(maps, params.gini.transform).cpu().numpy()
+    g_regional[where.cpu().numpy()] = (
+        gini_global(maps, params.gini.transform) if params.gini.regional == "no_blocks"
+        else gini_regional(maps, params.gini.transform, params.region_size, params.gini.sum_channels)).cpu().numpy()
+    attacked = correct[where]
+    maps, ids = maps[attacked], indices[where[attacked].cpu().numpy()]
+    z, yc = space.to_space(x[correct]), y[correct]
+    noise, occlusion, images = {}, {}, {}
+    if params.noise and len(z):
+        noise, images = noise_batch(space, z, yc, maps, params.noise, image_seeds(seed, ids, 1),
+                                    image_seeds(seed, ids, 2), batch_size, keep_images)
+    if params.occlusion and len(z):
+        occlusion, occluded = occlusion_batch(space, z, yc, maps, params.occlusion, params.region_size,
+                                              batch_size, keep_images)
+        images.update(occluded)
+    if keep_images:
+        images["clean"], images["attribution"] = x[correct].cpu(), maps.cpu()
+    return BatchRecord(np.asarray(indices), correct.cpu().numpy(), g_global, g_regional, noise, occlusion, images)
