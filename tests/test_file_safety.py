@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from bench import assets
-from bench.cli.cmd_leaderboard import is_generated, marked_png
+from bench.leaderboard.write import is_generated, marked_png
 from bench.cli.main import main
 from bench.errors import MissingFileError, SpecError, UnsafeCheckpointError
 from bench.atomic import write_bytes_atomic, write_text_atomic

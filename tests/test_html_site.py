@@ -131,7 +131,7 @@ def _results_of(tmp_path: Path, results, model: str) -> Path:
 
 
 def test_cli_writes_the_site_reports_it_as_json_and_keeps_foreign_files(tmp_path, capsys, committed_results):
-    from bench.cli.cmd_leaderboard import is_generated
+    from bench.leaderboard.write import is_generated
     from bench.cli.main import main
 
     results = _results_of(tmp_path, committed_results, "cifar_smallgap_adv")

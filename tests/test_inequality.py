@@ -297,7 +297,7 @@ def test_transfer_refuses_one_model_and_protocols_without_inequality(capsys):
 
 def test_model_page_links_the_inequality_figures(shared_assets, tmp_path):
     from bench.battery import run_battery
-    from bench.cli.cmd_leaderboard import write_leaderboards
+    from bench.leaderboard.write import write_leaderboards
 
     run_battery(ZOO.get("cifar_cnn_a_adv"), small_protocol(), results_dir=tmp_path / "results", batch_size=12, device="cpu")
     write_leaderboards(tmp_path / "results", tmp_path)

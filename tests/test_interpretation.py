@@ -167,7 +167,7 @@ def test_interpretation_metric_gives_the_board_its_tau_column(shared_assets, tmp
         tau = result.value("aai_tau@8/255")
         assert tau.higher_is_better and tau.params["interpreter"] == interpreter and tau.ci_method in ("bootstrap", "none")
         assert -1 <= result.metrics["aai_tau@8/255"] <= result.metrics["aai_tau@2/255"] <= 1
-    from bench.cli.cmd_leaderboard import write_leaderboards
+    from bench.leaderboard.write import write_leaderboards
 
     write_leaderboards(tmp_path, tmp_path / "boards")
     page = (tmp_path / "boards" / "models" / "cifar_smallgap_adv.md").read_text()

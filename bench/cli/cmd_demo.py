@@ -105,7 +105,7 @@ def check_eps_list(eps: list[str] | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bench.battery import resolve_device, run_battery
-    from bench.cli.cmd_leaderboard import write_leaderboards
+    from bench.leaderboard.write import write_leaderboards
     from bench.cli.cmd_train import resolved_recipe
     from bench.cli.output import progress_bars, stdout
     from bench.data.training import EVALUATION_SET, training_set

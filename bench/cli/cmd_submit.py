@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from bench.cli.cmd_evaluate import evaluate_entry
     from bench.cli.checks import check_output_folder
-    from bench.cli.cmd_leaderboard import refuse_foreign_files, write_leaderboards
+    from bench.leaderboard.write import refuse_foreign_files, write_leaderboards
     from bench.cli.output import stderr, stdout
     from bench.results.store import DEFAULT_RESULTS_DIR
     from bench.zoo.catalog import Zoo, read_entry
