@@ -32,17 +32,10 @@ def reference_image(model, x, y, index, params, seed, recompute: bool = False):
     + 2 × |k| (Noise-I, Noise-II) + |colours| attributions per image instead of one.
     """
     from bench.attacks import noise as noise_ops
-    from bench.attacks.occlusion import (
-        Candidates,
-        patch_centres,
-    )
+    from bench.attacks.occlusion import Candidates, colour_in, patch_centres
     from bench.attribution import attribute, gini_global, gini_regional, input_space
-    from bench.metrics.inequality import (
-        colour_in,
-        image_seeds,
-        noise_value,
-        occlusion_value,
-    )
+    from bench.attribution.methods import image_seeds
+    from bench.metrics.inequality import noise_value, occlusion_value
 
     out = {"attributions": 0}
     attr_space, space = input_space(model, params.attribution.space), input_space(model, params.space)
