@@ -113,7 +113,7 @@ def test_digest_of_protocols_without_new_fields_is_unchanged():
 
 
 def test_comparison_table_keeps_the_given_model_order_and_shows_intervals():
-    from bench.leaderboard.render import render_comparison
+    from bench.leaderboard.comparison import render_comparison
 
     results = [make_inequality_result("cifar_smallgap_adv", 0.8, 0.5), make_inequality_result("cifar_smallgap_normal", 0.6, 0.25)]
     text = render_comparison(results, ["cifar10-inequality-text", "absent"], ["cifar_smallgap_normal", "cifar_smallgap_adv"])
@@ -283,7 +283,7 @@ def test_a_bad_result_file_is_skipped_with_a_warning_and_the_other_boards_are_wr
 
 
 def test_occlusion_curve_ends_at_the_boards_value_and_exists_only_for_radius_outer_loops():
-    from bench.leaderboard.figures import occlusion_curves
+    from bench.leaderboard.figures_inequality import occlusion_curves
 
     root = Path(__file__).parent.parent / "leaderboards" / "results" / "cifar10_resnet18_standard"
     code = read_result(root / "cifar10-inequality-code.json")

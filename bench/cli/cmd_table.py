@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 def run_table(args: argparse.Namespace, results_dir: Path) -> int:
     """The leaderboard's summary columns for the chosen models, one markdown table per protocol."""
     from bench.errors import BenchError
-    from bench.leaderboard.render import render_comparison
+    from bench.leaderboard.comparison import render_comparison
     from bench.results import read_results
 
     results = read_results(results_dir)
