@@ -24,7 +24,7 @@ from bench.data import open_testset, select_samples
 from bench.metrics import METRICS, RunContext
 from bench.metrics.accuracy import clean_predictions
 from bench.metrics.base import discard_state
-from bench.metrics.masking import masking_flags
+from bench.results.checks import masking_flags
 from bench.protocols import Protocol
 from bench.results import (
     Provenance,

@@ -12,7 +12,7 @@ from bench.battery import run_battery
 from bench.data.testsets import ArrayTestSet
 from bench.metrics import METRICS, RunContext
 from bench.metrics.autoattack import AutoAttackParams
-from bench.metrics.masking import masking_flags
+from bench.results.checks import masking_flags
 from bench.metrics.pgd_grid import PGDGridParams
 from bench.protocols import get_protocol
 from bench.zoo.catalog import Zoo
