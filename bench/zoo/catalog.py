@@ -92,9 +92,11 @@ class Zoo:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Zoo:
+        """Read and validate a registry file (default: :func:`default_zoo_path`)."""
         return cls(read_zoo(path or default_zoo_path()))
 
     def get(self, model_id: str) -> ModelEntry:
+        """The entry of ``model_id`` (RobustBench ids derived on demand), else UnknownNameError."""
         if model_id in self.entries:
             return self.entries[model_id]
         if model_id.startswith(ROBUSTBENCH_PREFIX):
@@ -107,11 +109,13 @@ class Zoo:
         )
 
     def add(self, entry: ModelEntry) -> None:
+        """Register one more entry; a SpecError if its id is already taken."""
         if entry.id in self.entries:
             raise SpecError(f"Model id {entry.id!r} is already registered; choose another id.")
         self.entries[entry.id] = entry
 
     def ids(self) -> list[str]:
+        """The registered ids, in registry order (RobustBench's zoo not included)."""
         return list(self.entries)
 
 

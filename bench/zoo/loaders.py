@@ -81,6 +81,7 @@ def _user_path(entry: ModelEntry) -> Path:
 
 @LOADERS.register("package_file")
 def load_package_file(entry: ModelEntry) -> nn.Module:
+    """Load a checkpoint shipped inside an installed package into the entry's architecture."""
     src = entry.source
     path = _verified(package_resource(src.package, src.resource), src.sha256)
     return load_into(_architecture(entry), path, src.key, src.strip_prefixes)
@@ -88,6 +89,7 @@ def load_package_file(entry: ModelEntry) -> nn.Module:
 
 @LOADERS.register("shared_asset")
 def load_shared_asset(entry: ModelEntry) -> nn.Module:
+    """Load a checkpoint from the shared assets into the entry's architecture."""
     src = entry.source
     path = _verified(assets.asset_path(src.asset), src.sha256)
     return load_into(_architecture(entry), path, src.key, src.strip_prefixes)
@@ -95,6 +97,7 @@ def load_shared_asset(entry: ModelEntry) -> nn.Module:
 
 @LOADERS.register("user_checkpoint")
 def load_user_checkpoint(entry: ModelEntry) -> nn.Module:
+    """Load a local (or downloaded, from ``url``) checkpoint into the entry's architecture."""
     src = entry.source
     if src.url is not None:
         from bench.zoo.download import content_subdir, fetch
@@ -107,6 +110,7 @@ def load_user_checkpoint(entry: ModelEntry) -> nn.Module:
 
 @LOADERS.register("proper_interpretability")
 def load_proper_interpretability(entry: ModelEntry) -> nn.Module:
+    """Load one of paper 001's released pickles into its PyTorch port (numpy-only unpickler)."""
     from bench.zoo.architectures.paper001 import load_paper001
 
     src = entry.source
@@ -163,6 +167,7 @@ def robust_models_transfer_file(entry: ModelEntry) -> Path:
 
 @LOADERS.register("robust_models_transfer")
 def load_robust_models_transfer(entry: ModelEntry) -> nn.Module:
+    """Load a MadryLab robust-models-transfer checkpoint; its normalizer must match the entry."""
     path = robust_models_transfer_file(entry)
     weights, mean, std = robustness_state_dict(safe_torch_load(path), str(path), entry.source.classifier_prefix)
     _check_normalization(entry, mean, std, str(path))

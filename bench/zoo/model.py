@@ -17,6 +17,7 @@ class Normalize(nn.Module):
         self.register_buffer("std", torch.tensor(normalization.std).view(1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(x - mean) / std``, broadcast over channels."""
         return (x - self.mean) / self.std
 
 
@@ -33,13 +34,16 @@ class BenchModel(nn.Module):
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of ``net`` on the normalized [0,1] input."""
         return self.net(self.normalize(x))
 
     @property
     def has_cam(self) -> bool:
+        """Whether the wrapped network has a ``cam`` method (paper 001's CAM ports)."""
         return callable(getattr(self.net, "cam", None))
 
     def cam(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's class activation maps of the normalized input (AttributeError if none)."""
         if not self.has_cam:
             raise AttributeError(f"{type(self.net).__name__} has no CAM head")
         return self.net.cam(self.normalize(x))

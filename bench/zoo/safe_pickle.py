@@ -47,6 +47,7 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
         self._source = source
 
     def find_class(self, module: str, name: str) -> Any:
+        """Resolve only the numpy array/scalar globals; refuse anything else before it is called."""
         try:
             return _ARRAY_GLOBALS[(module, name)]
         except KeyError:
@@ -57,6 +58,7 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
             ) from None
 
     def persistent_load(self, pid: Any) -> Any:
+        """Refuse every persistent id: a plain array pickle never uses one."""
         raise UnsafeCheckpointError(f"Refused to load {self._source}: it uses persistent ids ({pid!r}).")
 
 

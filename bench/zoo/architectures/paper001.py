@@ -55,6 +55,7 @@ class SamePadConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad the input as TF "SAME" would, then convolve (no padding in the conv itself)."""
         x = _pad_same(x, self.kernel_size[0], self.stride[0])
         return F.conv2d(x, self.weight, self.bias, self.stride)
 
@@ -83,6 +84,7 @@ class SamePadMaxPool2d(nn.Module):
         self.kernel_size, self.stride = kernel_size, stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad the input with -inf as TF "SAME" would, then max-pool."""
         x = _pad_same(x, self.kernel_size, self.stride, value=float("-inf"))
         return F.max_pool2d(x, self.kernel_size, self.stride)
 
@@ -117,9 +119,11 @@ class CamNet(nn.Module):
         self.cam_conv = SamePadConv2d(feature_channels, num_classes, 1, bias=False)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything before the CAM conv: the feature maps, (N, feature_channels, h, w)."""
         raise NotImplementedError
 
     def pickle_slots(self) -> list[nn.Module]:
+        """The layers in the order of the release's weights list (the CAM conv last)."""
         raise NotImplementedError
 
     def cam(self, x: torch.Tensor) -> torch.Tensor:
@@ -152,11 +156,13 @@ class SmallGap(CamNet):
         self.conv3 = SamePadConv2d(32, 100, 7, stride=1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Three strided SAME convs, ReLU before the second and third (none after the last)."""
         x = self.conv1(x)
         x = self.conv2(F.relu(x))
         return self.conv3(F.relu(x))
 
     def pickle_slots(self) -> list[nn.Module]:
+        """``conv1, conv2, conv3, cam_conv``, the release's order."""
         return [self.conv1, self.conv2, self.conv3, self.cam_conv]
 
 
@@ -175,10 +181,12 @@ class PoolNet(CamNet):
         self.pool2 = SamePadMaxPool2d(2, 2)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Conv, max-pool, ReLU, conv, max-pool (no ReLU before the CAM conv)."""
         x = self.pool1(self.conv1(x))
         return self.pool2(self.conv2(F.relu(x)))
 
     def pickle_slots(self) -> list[nn.Module]:
+        """``conv1, pool1, conv2, pool2, cam_conv``: each pool has its own placeholder entry."""
         return [self.conv1, self.pool1, self.conv2, self.pool2, self.cam_conv]
 
 
@@ -198,6 +206,7 @@ class PreActBlock(nn.Module):
         self.extra_channels = out_channels - in_channels
 
     def shortcut(self, x: torch.Tensor) -> torch.Tensor:
+        """The identity, or a 2x2 average pool plus zero channels split evenly where it widens."""
         if self.stride > 1:
             x = F.avg_pool2d(x, self.stride)
         if self.extra_channels:
@@ -206,6 +215,7 @@ class PreActBlock(nn.Module):
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``conv_b(relu(conv_a(relu(x)))) + shortcut(x)``."""
         h = self.conv_a(F.relu(x))
         return self.conv_b(F.relu(h)) + self.shortcut(x)
 
@@ -230,9 +240,11 @@ class WResNet(CamNet):
         self.blocks = nn.Sequential(*blocks)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The first conv, then the 15 pre-activation blocks (no ReLU before the CAM conv)."""
         return self.blocks(self.conv1(x))
 
     def pickle_slots(self) -> list[nn.Module]:
+        """The 31 convs in forward order (first conv, both convs per block), CAM conv last."""
         convs: list[nn.Module] = [self.conv1]
         for block in self.blocks:
             convs += [block.conv_a, block.conv_b]
@@ -291,6 +303,7 @@ class DigitsGap(CamNet):
         self.conv3 = SamePadConv2d(2 * width, 2 * width, 3)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Three SAME 3×3 convs, each followed by a ReLU."""
         return F.relu(self.conv3(F.relu(self.conv2(F.relu(self.conv1(x))))))
 
 

@@ -36,6 +36,7 @@ class CaptumCifarNet(nn.Module):
         self.relu = nn.ReLU()
 
     def forward(self, x):
+        """Two conv-ReLU-max-pool stages, then fc 120, fc 84 (ReLU) and the logits."""
         x = self.pool(self.relu(self.conv1(x)))
         x = self.pool(self.relu(self.conv2(x)))
         x = x.flatten(1)
@@ -60,6 +61,7 @@ class LeNet5(nn.Module):
         self.pool = nn.MaxPool2d(2)
 
     def forward(self, x):
+        """Two conv-ReLU-max-pool stages, fc 200 with ReLU, then the logits."""
         x = self.pool(self.relu(self.conv1(x)))
         x = self.pool(self.relu(self.conv2(x)))
         x = self.relu(self.linear1(x.flatten(1)))
