@@ -31,3 +31,26 @@ def test_every_entry_with_class_names_names_every_class():
 def test_the_registry_imports_no_torch():
     code = "import sys; sys.modules['torch'] = None; import bench.datasets"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_registered_data_set_has_a_test_set_opener():
+    from bench.data.testsets import OPENERS
+
+    assert set(OPENERS.names()) == set(DATASETS)
+
+
+def test_an_unknown_data_set_is_a_clear_error_naming_the_known_ones():
+    import pytest
+
+    from bench.data import open_testset
+    from bench.errors import SpecError
+
+    with pytest.raises(SpecError, match="Unknown data set 'cifar11'.*cifar10.*npz:PATH"):
+        open_testset("cifar11")
+
+
+def test_every_training_set_has_an_opener_and_an_evaluation_set_in_the_registry():
+    from bench.data.training import EVALUATION_SET, TRAINING_OPENERS, TRAINING_SETS
+
+    assert set(TRAINING_OPENERS.names()) == set(TRAINING_SETS) == set(EVALUATION_SET)
+    assert set(EVALUATION_SET.values()) <= set(DATASETS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -24,6 +25,7 @@ import torch
 
 from bench import assets
 from bench.errors import MissingFileError, SpecError
+from bench.registry import Registry
 
 IMAGE_SUFFIXES = {".jpeg", ".jpg", ".png"}
 
@@ -193,6 +195,22 @@ def _torchvision(name: str, data_dir: Path) -> ArrayTestSet:
 SHARED_NPZ = {"cifar10": "data/cifar10_test_1000.npz", "mnist": "data/mnist_test.npz"}
 
 
+@dataclass(frozen=True)
+class OpenRequest:
+    """Where an opener may look and how image files are decoded (``open_testset``'s arguments, resolved)."""
+
+    name: str
+    data_dir: Path
+    assets: Path | None
+    transform: str | None = None
+    workers: int = 0
+    pin_memory: bool = False
+
+
+Opener = Callable[[OpenRequest], TestSet]
+OPENERS: Registry[Opener] = Registry("test set")
+
+
 def open_testset(name: str, data_dir: str | Path | None = None, transform: str | None = None, workers: int = 0,
                  pin_memory: bool = False) -> TestSet:
     """Open a test set by name (see the module docstring for where each comes from).
@@ -201,22 +219,41 @@ def open_testset(name: str, data_dir: str | Path | None = None, transform: str |
     """
     if name.startswith("npz:"):
         return _npz(name, Path(name[4:]))
-    root = assets.assets_dir()
-    data_dir = Path(data_dir) if data_dir else assets.cache_dir() / "data"
-    if name == "imagenet":
-        own = data_dir / "val"
-        folder = own if own.is_dir() else (root / "data/imagenet-samples/val" if root else None)
-        if folder is None or not folder.is_dir():
-            raise MissingFileError(f"ImageNet validation images not found: place them at {own}/<wnid>/*.JPEG "
-                                   "(or pass --assets DIR holding data/imagenet-samples).")
-        return ImageFolderTestSet(name, folder, transform, workers, pin_memory)
-    if name in SHARED_NPZ and root is not None and (root / SHARED_NPZ[name]).is_file():
-        return _npz(name, root / SHARED_NPZ[name])
-    if name in ("cifar10", "cifar100", "mnist"):
-        return _torchvision(name, data_dir)
-    if name == "digits":
-        from bench.data.digits import digits_split
+    if name not in OPENERS:
+        raise SpecError(f"Unknown data set {name!r}; known: {', '.join(OPENERS.names())}, npz:PATH.")
+    request = OpenRequest(name, Path(data_dir) if data_dir else assets.cache_dir() / "data", assets.assets_dir(),
+                          transform, workers, pin_memory)
+    return OPENERS.get(name)(request)
 
-        x, y = digits_split("test")
-        return ArrayTestSet("digits", x, y, "scikit-learn's bundled digits (test split)")
-    raise SpecError(f"Unknown data set {name!r}; known: cifar10, cifar100, mnist, imagenet, digits, npz:PATH.")
+
+def _shared_or_torchvision(request: OpenRequest) -> TestSet:
+    """The shared assets' npz when there, else torchvision's test split under the data folder."""
+    shared = SHARED_NPZ.get(request.name)
+    if shared and request.assets is not None and (request.assets / shared).is_file():
+        return _npz(request.name, request.assets / shared)
+    return _torchvision(request.name, request.data_dir)
+
+
+for _name in ("cifar10", "cifar100", "mnist"):
+    OPENERS.register(_name)(_shared_or_torchvision)
+
+
+@OPENERS.register("imagenet")
+def _imagenet(request: OpenRequest) -> TestSet:
+    """``<data-dir>/val/<wnid>/*`` (ImageFolder layout), else the shared ImageNet samples."""
+    own = request.data_dir / "val"
+    shared = request.assets / "data/imagenet-samples/val" if request.assets else None
+    folder = own if own.is_dir() else shared
+    if folder is None or not folder.is_dir():
+        raise MissingFileError(f"ImageNet validation images not found: place them at {own}/<wnid>/*.JPEG "
+                               "(or pass --assets DIR holding data/imagenet-samples).")
+    return ImageFolderTestSet(request.name, folder, request.transform, request.workers, request.pin_memory)
+
+
+@OPENERS.register("digits")
+def _digits(request: OpenRequest) -> TestSet:
+    """scikit-learn's bundled 8×8 digits, test split (no download ever)."""
+    from bench.data.digits import digits_split
+
+    x, y = digits_split("test")
+    return ArrayTestSet("digits", x, y, "scikit-learn's bundled digits (test split)")

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from bench import assets
 from bench.errors import MissingFileError, SpecError
+from bench.registry import Registry
 
 TRAINING_SETS = ("digits", "cifar10_5000", "cifar10", "mnist")
 EVALUATION_SET = {"digits": "digits", "cifar10_5000": "cifar10", "cifar10": "cifar10", "mnist": "mnist"}
@@ -46,21 +48,40 @@ def _torchvision_train(name: str, data_dir: Path, download: bool) -> tuple[np.nd
     return np.ascontiguousarray(x, dtype=np.uint8), np.asarray(data.targets, dtype=np.int64)
 
 
-def training_set(name: str, data_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    if name not in TRAINING_SETS:
-        raise SpecError(f"Unknown training set {name!r}; known: {', '.join(TRAINING_SETS)}.")
-    data_dir = Path(data_dir) if data_dir else assets.cache_dir() / "data"
-    if name == "digits":
-        from bench.data.digits import digits_split
+TrainingOpener = Callable[[Path], tuple[np.ndarray, np.ndarray]]
+TRAINING_OPENERS: Registry[TrainingOpener] = Registry("training set")
 
-        return digits_split("train")
-    if name == "cifar10_5000":
+
+def training_set(name: str, data_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(uint8 images (N, C, H, W), labels)`` of the training set ``name`` (see the module docstring)."""
+    if name not in TRAINING_OPENERS:
+        raise SpecError(f"Unknown training set {name!r}; known: {', '.join(TRAINING_SETS)}.")
+    return TRAINING_OPENERS.get(name)(Path(data_dir) if data_dir else assets.cache_dir() / "data")
+
+
+@TRAINING_OPENERS.register("digits")
+def _digits(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled digits, train split (no download ever)."""
+    from bench.data.digits import digits_split
+
+    return digits_split("train")
+
+
+TRAINING_OPENERS.register("cifar10_5000")(lambda data_dir: _shared_cifar5000())
+
+
+@TRAINING_OPENERS.register("cifar10")
+def _cifar10(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """torchvision's CIFAR-10 training set when it is in the data folder, else the shared 5000."""
+    try:
+        return _torchvision_train("cifar10", data_dir, download=False)
+    except MissingFileError:
         return _shared_cifar5000()
-    if name == "cifar10":
-        try:
-            return _torchvision_train("cifar10", data_dir, download=False)
-        except MissingFileError:
-            return _shared_cifar5000()
+
+
+@TRAINING_OPENERS.register("mnist")
+def _mnist(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """torchvision's MNIST training set, downloaded into the data folder unless offline."""
     if assets.offline():
         raise MissingFileError(f"MNIST training images are not in {data_dir} and BENCH_OFFLINE=1 forbids downloading them.")
     return _torchvision_train("mnist", data_dir, download=True)
