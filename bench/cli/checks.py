@@ -54,6 +54,7 @@ def check_count(option: str, value: int | None, *, minimum: int) -> None:
 
 
 def check_seed(seed: int | None) -> None:
+    """``--seed`` within [0, MAX_SEED] (None: not given)."""
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise BenchError(f"--seed must be between 0 and {MAX_SEED}, got {seed}.")
 
@@ -95,6 +96,7 @@ def parse_eps_option(option: str, text: str, *, maximum: float = 1.0) -> float:
 
 
 def check_input_folder(option: str, path: Path) -> None:
+    """An option naming a folder that must already exist."""
     if not path.exists():
         raise BenchError(f"{option} {path}: no such folder.")
     if not path.is_dir():
@@ -102,6 +104,7 @@ def check_input_folder(option: str, path: Path) -> None:
 
 
 def check_not_a_file(option: str, path: Path) -> None:
+    """An option naming a folder: it may be absent, but must not be a file."""
     if Path(path).exists() and not Path(path).is_dir():
         raise BenchError(f"{option} {path} is a file, not a folder.")
 

@@ -21,6 +21,7 @@ STUDIES = {
 
 
 def add_parser(sub) -> None:
+    """Register ``bench demo`` and its options (--dataset, --eps, --epochs, --out, ...)."""
     p = sub.add_parser("demo", help="offline demo: train standard + PGD-AT models, evaluate, write a leaderboard",
                        description="Train a standard model and PGD-AT models at a few ε, evaluate each with the "
                                    "battery (clean and PGD accuracy, Gini, noise and occlusion attacks) and write a "
@@ -104,6 +105,11 @@ def check_eps_list(eps: list[str] | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train the standard and PGD-AT models, run the battery on each, write the leaderboard.
+
+    Prints the battery's values per model and whether Gini-g grows with the training ε
+    (paper 000, §4.2, Table 1), each step a paired comparison on the same images.
+    """
     from bench.battery import resolve_device, run_battery
     from bench.leaderboard.write import write_leaderboards
     from bench.cli.cmd_train import resolved_recipe

@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    """Register ``bench export robustbench RESULT`` and its options."""
     p = sub.add_parser(
         "export",
         help="export a result for another leaderboard",
@@ -47,6 +48,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Write the RobustBench ``model_info`` JSON of one result to stdout or ``--out``."""
     from bench.cli.output import print_json, stderr
     from bench.errors import SpecError
     from bench.results import read_result

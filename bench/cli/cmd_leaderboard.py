@@ -11,6 +11,7 @@ from bench.leaderboard.write import (
 
 
 def add_parser(sub) -> None:
+    """Register ``bench leaderboard`` and its options (--results, --out, --format, --html, ...)."""
     p = sub.add_parser("leaderboard", help="regenerate leaderboards from result files",
                        description="Regenerate leaderboards/<dataset>-<threat>.md, one page per model "
                                    "(leaderboards/models/<id>.md) and an index, from the result files. "
@@ -36,6 +37,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Rewrite the markdown boards (or the HTML site, or the long table) from the results."""
     from bench.cli.checks import check_output_folder
     from bench.cli.output import print_json, stdout
     from bench.errors import BenchError

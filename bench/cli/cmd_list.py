@@ -9,6 +9,7 @@ import argparse
 
 
 def add_parser(sub) -> None:
+    """Register ``bench list`` and its options (--dataset, --robustbench, --loaders, ...)."""
     p = sub.add_parser("list", help="list registered models", description="List the models of the registry.")
     p.add_argument("--dataset", help="only models of this data set (cifar10, mnist, imagenet, ...)")
     p.add_argument("--robustbench", action="store_true", help="also list every RobustBench zoo entry (slow import)")
@@ -37,6 +38,7 @@ def _names(args: argparse.Namespace) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the registry's models as a table or JSON, or the names of a registry of code."""
     from bench.cli.output import on_terminal, print_json, print_rows, stdout
     from bench.zoo.catalog import Zoo, robustbench_entries
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    """Register ``bench migrate`` and its options (--results, --check)."""
     p = sub.add_parser("migrate", help="upgrade result files to the current schema (version 2)",
                        description="Rewrite every version-1 result file under the results folder as version 2: "
                                    "each value becomes a record with its identity, direction, n and 95%% interval, "
@@ -38,6 +39,7 @@ def migrate(results_dir: Path, check: bool = False) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Upgrade the version-1 result files; with ``--check``, exit 1 if any would change."""
     from bench.cli.output import stdout
     from bench.errors import MissingFileError
     from bench.results.store import DEFAULT_RESULTS_DIR

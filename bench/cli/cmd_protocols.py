@@ -11,6 +11,7 @@ import argparse
 
 
 def add_parser(sub) -> None:
+    """Register ``bench protocols [NAME]`` and its options (--long, --json)."""
     p = sub.add_parser("protocols", help="list the shipped protocols",
                        description="List the protocols shipped with bench (bench/protocols/*.yaml), one line each "
                                    "with the first clause of its description; `bench protocols NAME` prints one in "
@@ -29,12 +30,14 @@ def summary(description: str, width: int = 90) -> str:
 
 
 def threat(protocol) -> str:
+    """The protocol's threat model and ε, e.g. ``Linf 8/255`` (``(default)`` when unset)."""
     from bench.spec import format_eps
 
     return f"{protocol.threat_model} {format_eps(protocol.eps) if protocol.eps is not None else '(default)'}"
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the shipped protocols: one line each, one in full, ``--long`` or ``--json``."""
     import yaml
 
     from bench.cli.output import print_json, stdout

@@ -6,6 +6,7 @@ import argparse
 
 
 def add_parser(sub) -> None:
+    """Register ``bench show ID`` and its options (--zoo, --json)."""
     p = sub.add_parser("show", help="show one registry entry", description="Show one registry entry in full.")
     p.add_argument("model", metavar="ID", help="model id (see `bench list`)")
     p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)")
@@ -14,6 +15,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print one registry entry in full, as YAML (or JSON), defaults left out."""
     import sys
 
     import yaml

@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    """Register ``bench submit FILE.yaml``: its options and those of ``bench evaluate``."""
     from bench.cli.cmd_evaluate import add_run_options
 
     p = sub.add_parser("submit", help="validate, evaluate and publish a model given as YAML",
@@ -21,6 +22,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Validate the entry, evaluate it under the protocol and regenerate the leaderboards."""
     from bench.cli.cmd_evaluate import evaluate_entry
     from bench.cli.checks import check_output_folder
     from bench.leaderboard.write import refuse_foreign_files, write_leaderboards

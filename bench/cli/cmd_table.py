@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    """Register ``bench table`` and its options (--protocols, --models, --compare, ...)."""
     p = sub.add_parser("table", help="compare models across protocols (markdown, from result files)",
                        description="Print (or write) one markdown table per protocol with the leaderboard's "
                                    "summary columns for the given models, in the order given. Reads result "
@@ -38,6 +39,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print or write the comparison tables, or with ``--compare`` the paired comparison."""
     from bench.errors import BenchError, MissingFileError
     from bench.results.store import DEFAULT_RESULTS_DIR
 

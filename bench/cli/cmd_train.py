@@ -12,6 +12,7 @@ TRAINING_SETS = ("digits", "cifar10_5000", "cifar10", "mnist")  # bench.data.tra
 
 
 def add_parser(sub) -> None:
+    """Register ``bench train`` and its options (--recipe, --dataset, --arch, --eps, ...)."""
     p = sub.add_parser("train", help="train a model with a recipe (standard, PGD-AT, TRADES, Int, Int2, ...)",
                        description="Train an architecture on a training set with a recipe (bench/training/recipes/"
                                    "*.yaml or a YAML path). Writes <out>/model.pt (a state dict), train_log.jsonl, "
@@ -94,6 +95,7 @@ def checked_id(model_id: str) -> str:
 
 
 def default_id(dataset: str, arch: str, recipe, eps_given: bool) -> str:
+    """``<dataset>_<arch>_<recipe>``, with ``_eps<ε>`` when ε is given or the recipe has one."""
     from bench.spec import format_eps
 
     eps = format_eps(recipe.eps).replace("/", "_") if recipe.eps else "0"
@@ -116,6 +118,7 @@ def list_recipes() -> int:
 
 
 def check_required(args: argparse.Namespace) -> None:
+    """Raise BenchError unless ``--recipe``, ``--dataset`` and ``--arch`` are all given."""
     from bench.errors import BenchError
 
     missing = [flag for flag in ("--recipe", "--dataset", "--arch") if getattr(args, flag[2:]) is None]
@@ -125,6 +128,7 @@ def check_required(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """List the recipes (``--list-recipes``), or train a model."""
     if args.list_recipes:
         return list_recipes()
     check_required(args)
@@ -132,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def train_model(args: argparse.Namespace) -> int:
+    """Train ``--arch`` on ``--dataset`` with the resolved recipe; write weights and entry."""
     from bench.battery import resolve_device
     from bench.cli.checks import check_output_folder
     from bench.cli.output import progress_bars, stdout

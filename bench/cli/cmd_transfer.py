@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    """Register ``bench transfer`` and its options (--models, --protocol, --n-examples, ...)."""
     p = sub.add_parser("transfer", help="transferability of the inductive noise/occlusion attacks",
                        description="Craft the inductive noise and occlusion attacks of an inequality protocol on "
                                    "each model and evaluate the corrupted images on every model (paper 000, "
@@ -32,6 +33,11 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Craft each model's noise/occlusion attacks and count successes on every model.
+
+    Paper 000, appendix A.4 (transferability); images are those every model classifies
+    correctly. Prints the tables, or the counts as JSON; ``--out`` writes the markdown.
+    """
     from bench.cli.output import print_json, progress_bars, stdout
     from bench.errors import BenchError
     from bench.protocols import get_protocol

@@ -6,6 +6,7 @@ import argparse
 
 
 def add_parser(sub) -> None:
+    """Register ``bench validate FILE...``."""
     p = sub.add_parser("validate", help="validate YAML files (entries, registries, protocols)",
                        description="Validate YAML files: a submitted entry (one mapping), a registry "
                                    "(schema_version + models), or a protocol (has 'metrics'). Every "
@@ -30,6 +31,7 @@ def validate_file(path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Validate each file, reporting each problem; exit 2 if any file fails."""
     from bench.cli.output import report_error, stdout
     from bench.errors import BenchError
 

@@ -41,6 +41,7 @@ ASSETS_HELP = "shared assets folder (data/, models/); default: $BENCH_ASSETS"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``bench`` argument parser with every sub-command (``--assets`` before or after it)."""
     parser = argparse.ArgumentParser(
         prog="bench", description="Robustness benchmark harness for image classifiers.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -20,10 +20,12 @@ stderr = Console(stderr=True)
 
 
 def report_error(message: str) -> None:
+    """Print ``error: message`` on stderr, unwrapped."""
     stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
 
 
 def print_json(obj) -> None:
+    """Write ``obj`` as indented JSON to stdout (bypassing rich, so it stays pure JSON)."""
     sys.stdout.write(json.dumps(obj, indent=1) + "\n")
 
 
