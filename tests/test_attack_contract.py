@@ -39,6 +39,24 @@ def test_every_attack_of_both_papers_is_registered_with_cases():
 
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[f"{n}-{c}" for n, c in CASES])
 def test_attack_contract(name, case):
+    check_contract(name, case)
+
+
+def test_the_worked_example_of_docs_extending_meets_the_contract():
+    """docs/extending.md's FGSM, executed as written, registers and passes the same contract."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "extending.md").read_text(encoding="utf-8")
+    code = next(block for block in re.findall(r"```python\n(.*?)```", text, re.S) if "register_attack(\"fgsm\")" in block)
+    if "fgsm" not in ATTACKS:
+        exec(compile(code, "docs/extending.md", "exec"), {"__name__": "docs_fgsm"})
+    for case in ATTACKS.get("fgsm").contract_cases:
+        check_contract("fgsm", case)
+
+
+def check_contract(name: str, case: str) -> None:
+    """The contract of the module docstring for one registered attack and one of its cases."""
     model = make_model()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     gen = torch.Generator().manual_seed(1)
