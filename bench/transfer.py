@@ -24,6 +24,7 @@ from bench.zoo.schema import ModelEntry
 
 @dataclass
 class TransferTable:
+    """Per attack, source and target model: (target fooled, source successes) counts."""
     models: list[str]
     attacks: list[str]
     # attack → source → target → (fooled, successes on the source)
@@ -31,6 +32,7 @@ class TransferTable:
     sample_ids: list[str] = field(default_factory=list)
 
     def rate(self, attack: str, source: str, target: str) -> float:
+        """The share of the source's successful corruptions that fool the target (NaN if none)."""
         fooled, total = self.counts[attack][source][target]
         return fooled / total if total else float("nan")
 

@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Craft each model's noise/occlusion attacks and count successes on every model.
+    """Craft the noise/occlusion attacks on each model and count how often they fool every model.
 
     Paper 000, appendix A.4 (transferability); images are those every model classifies
     correctly. Prints the tables, or the counts as JSON; ``--out`` writes the markdown.

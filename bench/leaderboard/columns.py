@@ -59,6 +59,7 @@ def label(value: Value) -> str:
 
 
 def number(value: Value, x: float | None) -> str:
+    """A value's number as shown: a share in % with one decimal, else three decimals."""
     if x is None or x != x:
         return "n/a"
     return f"{100 * x:.1f}" if value.unit == "share" else f"{x:.3f}"
@@ -85,10 +86,12 @@ class Column:
     higher_is_better: bool = True
 
     def pick(self, values: list[Value]) -> Value | None:
+        """The first matching record whose ``main`` param is not False, else the first match."""
         found = [v for v in values if v.matches(self.metric, self.quantity, **self.params)]
         return next((v for v in found if v.params.get("main", True) is True), found[0] if found else None)
 
     def header(self, unit: str) -> str:
+        """The column heading with ``(%)`` for a share and the direction arrow."""
         return f"{self.label}{' (%)' if unit == 'share' else ''} {'↑' if self.higher_is_better else '↓'}"
 
 

@@ -63,6 +63,7 @@ def number_key(x: float | None) -> str:
 
 
 def value_cell(value: Value | None, missing: str = "-") -> Cell:
+    """A table cell holding a value's text and its numeric sort key (``missing`` if None)."""
     if value is None:
         return Cell(missing)
     return Cell(cell(value), number_key(value.value))

@@ -102,14 +102,17 @@ def _missing(result: Result, metric: str) -> str:
 
 
 def is_battery(result: Result) -> bool:
+    """Whether the result's protocol is a battery protocol."""
     return bool(result.protocol.get("battery"))
 
 
 def board_name(result: Result) -> str:
+    """The board a result belongs to: ``<dataset>-<threat_model>`` of its protocol."""
     return f"{result.protocol['dataset']}-{result.protocol['threat_model']}"
 
 
 def render_board(name: str, results: list[Result], headlines: dict[str, str] | None = None) -> str:
+    """The markdown of one board: battery tables first, then one table per resolved protocol."""
     by_protocol: dict[tuple, list[Result]] = defaultdict(list)
     for r in results:
         by_protocol[(r.protocol["name"], r.protocol_digest)].append(r)
@@ -155,6 +158,7 @@ def _figure_sections(model_id: str, results: list[Result], figures: Iterable[str
 
 
 def render_model_page(model_id: str, results: list[Result], figures: Iterable[str] = ()) -> str:
+    """The markdown page of one model: entry, flags, figures, per-class Gini, every value."""
     entry = results[-1].model
     t = entry.training
     lines = [GENERATED_MARK, f"# {entry.id}\n", entry.description or "", "",
@@ -199,6 +203,7 @@ def _per_class_gini(results: list[Result]) -> list[str]:
 
 
 def render_index(boards: dict[str, list[Result]]) -> str:
+    """The markdown index: one row per board with its model count and protocols."""
     lines = [GENERATED_MARK, "# Leaderboards\n", "| Board | Models | Protocols |", "|---|---|---|"]
     for name in sorted(boards):
         rs = boards[name]

@@ -29,6 +29,7 @@ TRACKED_PACKAGES = ("bench", "torch", "torchvision", "numpy", "robustbench", "py
 
 
 class Provenance(Strict):
+    """How a result was produced: versions, device, seed, batch size, images and timing."""
     bench_version: str
     packages: dict[str, str]
     python: str
@@ -45,6 +46,7 @@ class Provenance(Strict):
 
 
 class Result(Strict):
+    """One result file: the model entry, the resolved protocol, provenance and the values."""
     schema_version: Literal[2] = SCHEMA_VERSION
     model: ModelEntry
     protocol: dict[str, Any]
@@ -85,8 +87,10 @@ def package_versions() -> dict[str, str]:
 
 
 def environment() -> dict[str, str]:
+    """The Python version and platform string of this machine."""
     return {"python": sys.version.split()[0], "platform": platform.platform()}
 
 
 def now() -> str:
+    """The current UTC time in ISO 8601, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -16,6 +16,7 @@ DEFAULT_RESULTS_DIR = Path("leaderboards") / "results"
 
 
 def result_path(results_dir: Path, model_id: str, protocol_name: str) -> Path:
+    """Where the result of a model under a protocol lives: ``<results>/<model>/<protocol>.json``."""
     return Path(results_dir) / model_id / f"{protocol_name}.json"
 
 
@@ -30,6 +31,7 @@ def write_json_atomic(path: Path, obj: Any) -> Path:
 
 
 def write_result(results_dir: Path, result: Result) -> Path:
+    """Write ``result`` atomically to its :func:`result_path`; return that path."""
     path = result_path(results_dir, result.model.id, result.protocol["name"])
     return write_json_atomic(path, result.model_dump(mode="json"))
 

@@ -35,6 +35,7 @@ class PairedComparison:
     seed: int
 
     def as_dict(self) -> dict:
+        """The comparison's fields as a plain dict (for JSON)."""
         return asdict(self)
 
 
