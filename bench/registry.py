@@ -31,6 +31,7 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
+        """A decorator registering its object under ``name``; a second registration raises."""
         def decorator(obj: T) -> T:
             if name in self._items:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
@@ -40,6 +41,7 @@ class Registry(Generic[T]):
         return decorator
 
     def get(self, name: str) -> T:
+        """The object registered as ``name``; UnknownNameError with close names otherwise."""
         try:
             return self._items[name]
         except KeyError:
@@ -49,6 +51,7 @@ class Registry(Generic[T]):
             ) from None
 
     def names(self) -> list[str]:
+        """The registered names, sorted."""
         return sorted(self._items)
 
     def __contains__(self, name: object) -> bool:

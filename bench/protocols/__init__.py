@@ -29,6 +29,7 @@ PRESENTATION = {"rank_by", "battery"}
 
 
 class Protocol(FiniteStrict):
+    """One protocol: data set, threat model and ε, image selection and metric parameters."""
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
     version: int = Field(ge=1)
     description: str
@@ -76,10 +77,12 @@ def headline_name(rank_by: str | None, eps: float | None) -> str | None:
 
 
 def protocol_files() -> dict[str, Path]:
+    """The shipped protocols, name → YAML path (``bench/protocols/*.yaml``)."""
     return {p.stem: p for p in sorted(PROTOCOL_DIR.glob("*.yaml"))}
 
 
 def read_protocol(path: str | Path) -> Protocol:
+    """Validate a protocol YAML file; a shipped file's name must equal its protocol's."""
     data, line_of = read_yaml(path)
     protocol = validate(Protocol, data, line_of, origin=str(path))
     if Path(path).parent == PROTOCOL_DIR and protocol.name != Path(path).stem:
@@ -99,6 +102,7 @@ def get_protocol(name_or_path: str) -> Protocol:
 
 
 def default_protocol_name(dataset: str) -> str:
+    """The name of a data set's default protocol, ``<dataset>-default``."""
     return f"{dataset}-default"
 
 

@@ -35,10 +35,12 @@ class InnerAttack(FiniteStrict):
     _step = field_validator("step_size", mode="before")(parse_eps)
 
     def step_at(self, eps: float) -> float:
+        """The ℓ∞ step at budget ``eps``: ``step_size`` if set, else ``step_size_rel × eps``."""
         return self.step_size if self.step_size is not None else self.step_size_rel * eps
 
 
 class EpsSchedule(FiniteStrict):
+    """The ε schedule in optimiser steps: 0 for ``warmup_steps``, then linear up to ``ramp_end``."""
     warmup_steps: int = Field(default=0, ge=0, description="regular training (ε = 0) for this many steps")
     ramp_end: int | None = Field(default=None, ge=1, description="step at which ε reaches its value; null: the last step")
 
@@ -51,6 +53,7 @@ class EpsSchedule(FiniteStrict):
 
 
 class LRSchedule(FiniteStrict):
+    """A piecewise-constant learning rate: ``values`` between ``boundaries`` (in steps)."""
     boundaries: tuple[int, ...] = Field(default=(), description="optimiser steps where the rate changes")
     values: tuple[float, ...] = Field(default=(), description="len(boundaries) + 1 rates; empty: the optimiser's lr")
 
@@ -63,12 +66,14 @@ class LRSchedule(FiniteStrict):
         return self
 
     def at(self, step: int, base: float) -> float:
+        """The learning rate at optimiser step ``step``; ``base`` when no values are given."""
         if not self.values:
             return base
         return self.values[sum(step >= b for b in self.boundaries)]
 
 
 class Recipe(FiniteStrict):
+    """One training recipe: method, ε and its schedule, inner attack, optimiser, epochs, seed."""
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     version: int = Field(ge=1)
     description: str
@@ -94,10 +99,12 @@ class Recipe(FiniteStrict):
     _eps = field_validator("eps", mode="before")(parse_eps)
 
     def digest(self) -> str:
+        """A short SHA-256 of the recipe's fields: equal digests, equal training settings."""
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def recipe_files() -> dict[str, Path]:
+    """The shipped recipes, name → YAML path (``bench/training/recipes/*.yaml``)."""
     return {p.stem: p for p in sorted(RECIPE_DIR.glob("*.yaml"))}
 
 
