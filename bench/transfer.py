@@ -25,6 +25,7 @@ from bench.zoo.schema import ModelEntry
 @dataclass
 class TransferTable:
     """Per attack, source and target model: (target fooled, source successes) counts."""
+
     models: list[str]
     attacks: list[str]
     # attack → source → target → (fooled, successes on the source)

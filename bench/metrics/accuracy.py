@@ -17,10 +17,14 @@ def clean_predictions(ctx: RunContext) -> np.ndarray:
 
 
 class NoParams(Strict):
+    """The parameters of a metric that takes none."""
+
     pass
 
 
 class CleanAccuracy:
+    """Clean accuracy: the share of the selected images classified correctly."""
+
     name = "clean_accuracy"
     label = "Clean"
     params_schema = NoParams

@@ -27,6 +27,8 @@ from bench.spec import Strict, format_eps, parse_eps
 
 
 class AutoAttackParams(Strict):
+    """AutoAttack's version (or custom attack list), norm and ε (None: the protocol's)."""
+
     version: Literal["standard", "plus", "rand", "custom"] = "standard"
     attacks: tuple[Literal["apgd-ce", "apgd-dlr", "apgd-t", "fab", "fab-t", "square"], ...] | None = Field(
         default=None, description="only with version: custom")
@@ -37,6 +39,7 @@ class AutoAttackParams(Strict):
 
 
 def autoattack_value(eps: float) -> str:
+    """The value name of AutoAttack accuracy at ``eps``: ``autoattack_acc@8/255``."""
     return f"autoattack_acc@{format_eps(eps)}"
 
 
@@ -46,6 +49,7 @@ class _WarningLog(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record):
+        """Keep the record's message."""
         self.messages.append(record.getMessage())
 
 
@@ -104,6 +108,7 @@ class _AttackBar:
         self.advance, self.total, self.n_attacks, self.shown = advance, total, max(n_attacks, 1), 0
 
     def move_to(self, attacks_done: float, **status: float) -> None:
+        """Advance the bar to ``attacks_done`` attacks' shares (with ``status`` on the bar)."""
         target = min(self.total, round(self.total * attacks_done / self.n_attacks))
         if self.advance is not None and (target > self.shown or status):
             self.advance(target - self.shown, **status)
@@ -123,6 +128,8 @@ class _AttackBar:
 
 
 class AutoAttackMetric:
+    """Robust accuracy under AutoAttack (Croce & Hein, 2020), resumable attack by attack."""
+
     name = "autoattack"
     label = "AutoAttack"
     params_schema = AutoAttackParams

@@ -77,6 +77,8 @@ def discard_state(path: Path, why: str) -> None:
 
 @dataclass
 class MetricOutput:
+    """A metric's raw output: value name → number, and a JSON-able detail record."""
+
     values: dict[str, float]
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -85,13 +87,19 @@ Value = Any  # bench.results.values.Value (kept loose here: results import metri
 
 
 class Metric(Protocol):
+    """The interface of a registered metric: a name, a label, a params schema, run and records."""
+
     name: ClassVar[str]
     label: ClassVar[str]
     params_schema: ClassVar[type[BaseModel]]
 
-    def run(self, ctx: RunContext, params: BaseModel) -> MetricOutput: ...
+    def run(self, ctx: RunContext, params: BaseModel) -> MetricOutput:
+        """Compute the metric on the run's selected images."""
+        ...
 
-    def records(self, values: dict[str, float], detail: dict[str, Any], params: BaseModel) -> list[Value]: ...
+    def records(self, values: dict[str, float], detail: dict[str, Any], params: BaseModel) -> list[Value]:
+        """The value records (with intervals) of a run's ``values`` and ``detail``."""
+        ...
 
 
 METRICS: Registry[Metric] = Registry("metric")

@@ -18,6 +18,8 @@ from bench.spec import Strict, format_eps, parse_eps
 
 
 class PGDGridParams(Strict):
+    """The ε grid, the step counts scored, the step size, the norm and the FGSM baseline."""
+
     eps: tuple[float, ...] = Field(min_length=1, description="budgets; 0 gives clean accuracy")
     steps: tuple[int, ...] = Field(min_length=1, description="step counts, each scored on its own iterate")
     step_size: float | None = Field(default=None, gt=0, description="absolute step; None: step_size_rel × ε")
@@ -42,10 +44,12 @@ class PGDGridParams(Strict):
 
 
 def pgd_value(steps: int, eps: float) -> str:
+    """The value name of accuracy under ``steps``-step PGD at ``eps``: ``pgd200_acc@8/255``."""
     return f"pgd{steps}_acc@{format_eps(eps)}"
 
 
 def fgsm_value(eps: float) -> str:
+    """The value name of accuracy under FGSM at ``eps``: ``fgsm_acc@8/255``."""
     return f"fgsm_acc@{format_eps(eps)}"
 
 
@@ -58,11 +62,17 @@ def zero_gradient_mask(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor)
 
 
 class PGDGrid:
+    """Accuracy under ℓ∞/ℓ2 PGD (Madry et al. 2018) per ε and step count, and FGSM.
+
+    Paper 001, Table 1 and Table A3.
+    """
+
     name = "pgd_grid"
     label = "PGD"
     params_schema = PGDGridParams
 
     def run(self, ctx: RunContext, params: PGDGridParams) -> MetricOutput:
+        """Per-image robust flags for every (ε, steps) and FGSM, and zero-gradient flags."""
         norm = params.norm or ctx.protocol.threat_model
         flags: dict[str, list[torch.Tensor]] = {}
         zero: list[torch.Tensor] = []

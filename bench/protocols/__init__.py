@@ -30,6 +30,7 @@ PRESENTATION = {"rank_by", "battery"}
 
 class Protocol(FiniteStrict):
     """One protocol: data set, threat model and ε, image selection and metric parameters."""
+
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
     version: int = Field(ge=1)
     description: str

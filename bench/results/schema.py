@@ -30,6 +30,7 @@ TRACKED_PACKAGES = ("bench", "torch", "torchvision", "numpy", "robustbench", "py
 
 class Provenance(Strict):
     """How a result was produced: versions, device, seed, batch size, images and timing."""
+
     bench_version: str
     packages: dict[str, str]
     python: str
@@ -47,6 +48,7 @@ class Provenance(Strict):
 
 class Result(Strict):
     """One result file: the model entry, the resolved protocol, provenance and the values."""
+
     schema_version: Literal[2] = SCHEMA_VERSION
     model: ModelEntry
     protocol: dict[str, Any]

@@ -41,6 +41,7 @@ class InnerAttack(FiniteStrict):
 
 class EpsSchedule(FiniteStrict):
     """The ε schedule in optimiser steps: 0 for ``warmup_steps``, then linear up to ``ramp_end``."""
+
     warmup_steps: int = Field(default=0, ge=0, description="regular training (ε = 0) for this many steps")
     ramp_end: int | None = Field(default=None, ge=1, description="step at which ε reaches its value; null: the last step")
 
@@ -54,6 +55,7 @@ class EpsSchedule(FiniteStrict):
 
 class LRSchedule(FiniteStrict):
     """A piecewise-constant learning rate: ``values`` between ``boundaries`` (in steps)."""
+
     boundaries: tuple[int, ...] = Field(default=(), description="optimiser steps where the rate changes")
     values: tuple[float, ...] = Field(default=(), description="len(boundaries) + 1 rates; empty: the optimiser's lr")
 
@@ -74,6 +76,7 @@ class LRSchedule(FiniteStrict):
 
 class Recipe(FiniteStrict):
     """One training recipe: method, ε and its schedule, inner attack, optimiser, epochs, seed."""
+
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     version: int = Field(ge=1)
     description: str

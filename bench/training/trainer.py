@@ -33,6 +33,7 @@ CAM_METHODS = {"int", "int_adv", "int2", "int2_adv", "int_one"}
 @dataclass
 class TrainResult:
     """What a training run wrote: output folder, registry entry, checkpoint, its SHA-256, log."""
+
     out: Path
     entry_path: Path
     checkpoint: Path

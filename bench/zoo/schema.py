@@ -27,6 +27,7 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 class Normalization(FiniteStrict):
     """Per-channel mean and (positive) std, applied inside the model to [0,1] input."""
+
     mean: tuple[FiniteFloat, ...] = Field(min_length=1)
     std: tuple[FiniteFloat, ...] = Field(min_length=1)
 
@@ -70,6 +71,7 @@ class Training(FiniteStrict):
 
 class Architecture(FiniteStrict):
     """A registered architecture name and the parameters passed to its builder."""
+
     name: str = Field(description="a registered architecture (bench list --architectures)")
     params: dict[str, int | float | str | bool] = Field(default_factory=dict)
 
@@ -99,6 +101,7 @@ class Architecture(FiniteStrict):
 
 class Paper(FiniteStrict):
     """Where a model was published: title, link, authors and venue."""
+
     title: str
     url: str | None = None
     authors: str | None = None
@@ -107,6 +110,7 @@ class Paper(FiniteStrict):
 
 class ModelEntry(FiniteStrict):
     """One registry entry: id, data set, training, weights source, architecture, preprocessing."""
+
     id: str = Field(pattern=ID_PATTERN, description="unique, safe as a folder name")
     dataset: Dataset
     num_classes: int = Field(gt=1)
