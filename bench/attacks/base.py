@@ -33,6 +33,7 @@ class Attack:
     eps: float
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """Adversarial images for the batch ``x`` with labels ``y``, within ``bounds``."""
         raise NotImplementedError
 
 

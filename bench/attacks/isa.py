@@ -40,6 +40,8 @@ def class_set(which: ClassSet, labels: torch.Tensor, target: torch.Tensor, num_c
 
 @dataclass
 class SneakingOutcome:
+    """Per image: whether ISA succeeded, the kept example, its discrepancy D and its λ."""
+
     success: torch.Tensor  # (B,) a successful ISA was found at some λ
     discrepancy: torch.Tensor  # (B,) D of the kept example (inf when none)
     lam: torch.Tensor  # (B,) the smallest successful λ (nan when none)

@@ -76,6 +76,7 @@ class Candidates:
 
     @classmethod
     def of(cls, max_count: int, max_radius: int, loop: LoopOrder) -> Candidates:
+        """Every (n, r) with n ≤ ``max_count``, r ≤ ``max_radius``, in ``loop`` order."""
         n, r = torch.meshgrid(torch.arange(1, max_count + 1), torch.arange(1, max_radius + 1), indexing="ij")
         if loop == "radius_outer":
             n, r = n.T, r.T
@@ -118,6 +119,8 @@ def occlude(z: torch.Tensor, mask: torch.Tensor, colour: torch.Tensor) -> torch.
 
 @dataclass
 class OcclusionOutcome:
+    """Per image: success, first successful candidate, its n, r and area, and the returned image."""
+
     success: torch.Tensor  # (B,) bool
     first: torch.Tensor  # (B,) index into the candidates of the first success, −1 if none
     count: torch.Tensor  # (B,) n of the returned image (N when failed)

@@ -51,6 +51,7 @@ def noise_batch(space, z, y, attribution, params: NoiseParams, seeds_noise, seed
 
 
 def occlusion_batch(space, z, y, attribution, params: OcclusionParams, region_size, batch_size, keep):
+    """Occlusion success, count, radius and area per budget and colour: paper 000, Algorithm 1."""
     out, images = {}, {}
     for budget in params.budgets:
         centres = patch_centres(attribution, budget[0], params.centres, params.centre_transform, region_size)

@@ -79,6 +79,7 @@ class Inequality:
                 for name, colour, budget in names if name in values]
 
     def run(self, ctx: RunContext, params: InequalityParams) -> MetricOutput:
+        """Measure each batch (or reuse its saved record when resuming), then summarise."""
         check_fits(params, ctx.entry.preprocessing.input_size)
         records, kept = [], 0
         # enumerate, not zip(range, batches): zip stops before the generator resumes, losing its last progress update

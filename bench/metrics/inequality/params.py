@@ -23,6 +23,8 @@ NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}
 
 
 class GiniParams(Strict):
+    """How Gini-g / Gini-r are computed (paper 000, §3.1): transform, blocks, images."""
+
     transform: Transform = Field(default="abs", description="abs (the text) or positive (the authors' code)")
     sum_channels: bool = Field(default=True, description="regional: sum each block over all channels")
     regional: Literal["blocks", "no_blocks"] = Field(
@@ -32,6 +34,8 @@ class GiniParams(Strict):
 
 
 class NoiseParams(Strict):
+    """The inductive noise attack (paper 000, §3.2.1, eq. 5): budgets k, noise, ranking."""
+
     k: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1, description="sub-pixels corrupted (the paper: 500…20000 on ImageNet)")
     main_k: int | None = Field(default=None, description="the leaderboard's budget; None: the middle k")
     distribution: noise_ops.Distribution = "normal"
@@ -48,10 +52,13 @@ class NoiseParams(Strict):
 
     @property
     def main(self) -> int:
+        """The leaderboard's budget: ``main_k``, else the middle of the sorted k."""
         return self.main_k if self.main_k is not None else sorted(self.k)[len(self.k) // 2]
 
 
 class OcclusionParams(Strict):
+    """The inductive occlusion attack (paper 000, §3.2.2, Algorithm 1): budgets, colours."""
+
     budgets: tuple[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]], ...] = Field(default=((10, 4),), min_length=1,
                                                  description="(max count N, max radius R); the first is the leaderboard's")
     colors: tuple[Colour, ...] = Field(default=("black", "grey", "white"), min_length=1)
@@ -64,6 +71,8 @@ class OcclusionParams(Strict):
 
 
 class InequalityParams(Strict):
+    """The whole battery: attribution, space, region size, Gini, noise and occlusion."""
+
     attribution: AttributionParams = AttributionParams()
     space: SpaceName = Field(default="model_input", description="where noise and occlusion are applied")
     region_size: int = Field(default=4, ge=1, description="n×n blocks: 4 on CIFAR, 16 on ImageNet")
@@ -93,8 +102,10 @@ def check_fits(params: InequalityParams, input_size) -> None:
 
 
 def noise_value(mode: str, k: int) -> str:
+    """The value name of a noise attack's error rate at ``k``: ``noise_i_err@1000``."""
     return f"{mode}_err@{k}"
 
 
 def occlusion_value(colour: str, budget: tuple[int, int]) -> str:
+    """The value name of an occlusion error rate: ``occlusion_black_err@N10R4``."""
     return f"occlusion_{colour}_err@N{budget[0]}R{budget[1]}"
