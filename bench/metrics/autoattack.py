@@ -143,6 +143,7 @@ class AutoAttackMetric:
                       attack="autoattack", version=detail["version"], norm=detail["norm"], eps=detail["eps"])]
 
     def run(self, ctx: RunContext, params: AutoAttackParams) -> MetricOutput:
+        """Run the version's attacks in turn on the still-robust images; record per-image flags."""
         norm = params.norm or ctx.protocol.threat_model
         eps = params.eps if params.eps is not None else ctx.protocol.eps
         x, y = ctx.testset.load(ctx.indices)
