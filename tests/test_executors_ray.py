@@ -32,14 +32,14 @@ metrics:
   clean_accuracy: {}
   pgd_grid: {eps: [0.03137254901960784], steps: [2]}
   inequality:
-    attribution: {method: integrated_gradients, n_steps: 48}
+    attribution: {method: integrated_gradients, n_steps: 96}
     region_size: 4
     noise: {k: [10], main_k: 10}
     occlusion: {budgets: [[2, 2]], colors: [black]}
     examples: 0
 """
 
-WITH_AUTOATTACK = SLOW_SHARDS.replace("n_steps: 48", "n_steps: 4").replace(
+WITH_AUTOATTACK = SLOW_SHARDS.replace("n_steps: 96", "n_steps: 4").replace(
     "  clean_accuracy: {}\n", "  clean_accuracy: {}\n  autoattack: {version: custom, attacks: [apgd-ce]}\n")
 
 
@@ -82,9 +82,9 @@ def test_a_worker_killed_mid_shard_is_retried_and_the_sweep_completes(ray_cluste
     from bench.protocols import read_protocol
 
     protocol = read_protocol(tmp_path / "p.yaml").resolve("cifar10")
-    job = plan_sweep([(entry, protocol)], RunSettings(results_dir=tmp_path / "ray", batch_size=2, device="cpu"),
+    job = plan_sweep([(entry, protocol)], RunSettings(results_dir=tmp_path / "ray", batch_size=1, device="cpu"),
                      8)[0]
-    shard = job.units()[0]  # 8 images, 4 inequality batches: killed once the first batch is recorded
+    shard = job.units()[0]  # 8 images, 8 inequality batches: killed once the first batch is recorded
     failures: list = []
     sweep = threading.Thread(target=lambda: failures.extend(
         run_sweep([job], make_executor("ray", max_retries=2), show_progress=False)))
@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_shard_is_retried_and_the_sweep_completes(ray_cluste
     runs = [json.loads(line) for line in execution_log(job).read_text().splitlines()]
     killed = [r["pid"] for r in runs if r["unit"] == shard.name]
     assert len(killed) == 2 and killed[0] == pid != killed[1]  # run once, killed, retried by Ray once
-    single = run_battery(entry, protocol, results_dir=tmp_path / "single", batch_size=2, device="cpu")
+    single = run_battery(entry, protocol, results_dir=tmp_path / "single", batch_size=1, device="cpu")
     assert comparable(read_result(job.final)) == comparable(single)
 
 
