@@ -173,6 +173,17 @@ def selection_table(by_variant: dict, dataset: str) -> list[str]:
     return lines
 
 
+def start_check_table(cuts: dict, full: dict, eps: str = "8/255") -> list[str]:
+    """authors_topk τ at ``eps`` from two random starts: the full-grid run and a one-budget cut of it."""
+    lines = [f"| model | run | images kept | τ at {eps} |", "|---|---|---|---|"]
+    for model_id in sorted(set(cuts) & set(full)):
+        for label, r in (("full grid", full[model_id]), ("8/255 only", cuts[model_id])):
+            t = kept_tau(r, eps)
+            m, se = mean_se(t)
+            lines.append(f"| {model_id} | {label} | {len(t)} / {len(r.provenance.sample_ids)} | {m:.3f} ± {se:.3f} |")
+    return lines
+
+
 def z_summary(zs: dict) -> list[str]:
     """Per paper table and variant: the cells within 2 and 3 SE of the paper, the median and largest |z|."""
     lines = ["| paper table | variant | cells | within 2 SE | within 3 SE | median abs(z) | largest abs(z) |",
@@ -273,6 +284,10 @@ def variants_section(everything: list) -> list[str]:
         zs |= found
         out += [f"### {dataset}", ""] + lines + ["", f"#### {dataset}: which images the authors' τ averages", ""] + \
             selection_table(by_variant, dataset) + [""]
+        cuts = {r.model.id: r for r in experiments if r.protocol["name"].startswith(f"{dataset}-interpretation-paper001-authors-")}
+        full = {r.model.id: r for r in everything if r.protocol["name"] == VARIANTS["authors_topk"].format(dataset)}
+        if set(cuts) & set(full):
+            out += [f"#### {dataset}: two random starts of authors_topk", ""] + start_check_table(cuts, full) + [""]
     head = ["## Both AAI variants against Tables 3 and A7, with standard errors", "",
             ("`bench_hinge`: protocol `{mnist,cifar10}-interpretation-paper001` (no random start, hinge λ = 1, best "
             "label-keeping iterate, predicted-class CAM). `authors_topk`: `{mnist,cifar10}-interpretation-paper001-authors` "
