@@ -23,6 +23,8 @@ ATTRIBUTIONS: Registry[Attribute] = Registry("attribution method")
 
 
 class AttributionParams(Strict):
+    """How attribution maps are made (paper 000, §4.1: IG; the text's and the code's settings are both fields)."""
+
     method: Literal["integrated_gradients", "input_x_gradient", "smoothgrad", "gradient_shap"] = "integrated_gradients"
     space: SpaceName = Field(default="model_input", description="attribute the network's normalized input or [0,1] pixels")
     target: Literal["label", "prediction"] = "label"
@@ -48,6 +50,7 @@ def seeded_normal(shape: Sequence[int], seeds: Sequence[int], like: torch.Tensor
 
 @ATTRIBUTIONS.register("integrated_gradients")
 def integrated_gradients(space, z, target, params, seeds):
+    """Integrated Gradients (Sundararajan et al., 2017, eq. 1) through Captum, zero or seeded N(0, σ²) baseline."""
     from captum.attr import IntegratedGradients
 
     baseline = torch.zeros_like(z) if params.baseline == "zero" else \
@@ -59,6 +62,7 @@ def integrated_gradients(space, z, target, params, seeds):
 
 @ATTRIBUTIONS.register("input_x_gradient")
 def input_x_gradient(space, z, target, params, seeds):
+    """Input × gradient (Shrikumar et al., 2016) through Captum."""
     from captum.attr import InputXGradient
 
     return InputXGradient(space.forward).attribute(z, target=target)

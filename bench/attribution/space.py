@@ -27,9 +27,11 @@ class InputSpace:
     std: torch.Tensor | None
 
     def to_space(self, x: torch.Tensor) -> torch.Tensor:
+        """[0,1] images as points of this space ((x − mean) / std, or unchanged in pixel space)."""
         return x if self.mean is None else (x - self.mean) / self.std
 
     def to_pixel(self, z: torch.Tensor) -> torch.Tensor:
+        """Points of this space back as [0,1]-scale images."""
         return z if self.mean is None else z * self.std + self.mean
 
     def pixel_value(self, value: float, like: torch.Tensor) -> torch.Tensor:

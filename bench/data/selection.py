@@ -21,6 +21,8 @@ Predict = Callable[[torch.Tensor], torch.Tensor]  # [0,1] images → predicted l
 
 
 class Selection(Strict):
+    """Which test images a protocol evaluates: the first n or a seeded random n, optionally only correct ones."""
+
     strategy: Literal["first", "random"] = "first"
     n: int | None = Field(default=None, gt=0, description="how many images; None = all")
     seed: int = 0

@@ -39,9 +39,13 @@ class TestSet(Protocol):
 
     def __len__(self) -> int: ...
 
-    def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """([0,1] images (B, C, H, W), labels (B,)) of the images at ``indices``."""
+        ...
 
-    def batches(self, indices: np.ndarray, batch_size: int): ...
+    def batches(self, indices: np.ndarray, batch_size: int):
+        """``(indices, images, labels)`` for consecutive chunks of ``indices``, ``batch_size`` at a time."""
+        ...
 
 
 @dataclass
@@ -68,6 +72,7 @@ class ArrayTestSet:
         return len(self.labels)
 
     def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images at ``indices`` scaled to [0, 1], with their labels."""
         x = torch.from_numpy(self.images[indices]).float().div_(255.0)
         return x, torch.from_numpy(self.labels[indices])
 
@@ -111,6 +116,7 @@ class ImageFolderTestSet:
         return len(self.files)
 
     def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The files at ``indices`` decoded and preprocessed, in chunks spread over the DataLoader workers."""
         chunk = max(1, -(-len(indices) // self.workers)) if self.workers else max(len(indices), 1)
         parts = [xy for _, *xy in self.batches(indices, min(chunk, 64))]  # chunks spread over the workers
         if not parts:
