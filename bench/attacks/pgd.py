@@ -8,6 +8,7 @@ in paper 001's evaluation; no best-iterate tracking).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -36,10 +37,8 @@ class PGD(Attack):
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The last PGD iterate: within the ε-ball around ``x`` and within ``bounds``."""
-        x_adv = None
-        for x_adv in self.iterates(x, y):
-            pass
-        return self.start(x) if x_adv is None else x_adv
+        last = deque(self.iterates(x, y), maxlen=1)
+        return last[0] if last else self.start(x)
 
     def iterates(self, x: torch.Tensor, y: torch.Tensor, steps: int | None = None) -> Iterator[torch.Tensor]:
         """The iterates after steps 1, 2, …, ``steps`` (default: the attack's), from :meth:`start`."""

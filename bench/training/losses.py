@@ -142,8 +142,10 @@ def cutout_pgd_at_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
 def trades_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
     """TRADES (Zhang et al.): CE(f(x), y) + β·KL(f(x) ‖ f(x′)), x′ = PGD on the KL."""
     clean_log_probs = F.log_softmax(b.model(b.x), dim=1)
+    fixed = clean_log_probs.detach()
 
-    def kl(inputs: torch.Tensor, target: torch.Tensor = clean_log_probs.detach()) -> torch.Tensor:
+    def kl(inputs: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        target = fixed if target is None else target
         return F.kl_div(F.log_softmax(b.model(inputs), dim=1), target, reduction="none", log_target=True).sum(1)
 
     robust = kl(b.attack(kl), clean_log_probs)
