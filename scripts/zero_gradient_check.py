@@ -1,6 +1,6 @@
 """Are a network's PGD-"robust" images the ones whose input gradient is exactly zero?
 
-Usage: python docs/tools/zero_gradient_check.py [MODEL] [N]   (default cifar_wresnet_normal 200)
+Usage: python scripts/zero_gradient_check.py [MODEL] [N]   (default cifar_wresnet_normal 200)
 Computes the cross-entropy input gradient at the clean point on the first N CIFAR-10 test images,
 lists the images where it is all zero (saturated softmax in float32), and sets them beside the
 images left correctly classified by paper 001's PGD-200 at 8/255 (`cifar10-pgd-paper001`) and by
@@ -41,14 +41,26 @@ def main(model_id: str, n: int) -> None:
     for start in range(0, n, 100):
         batch = list(range(start, min(start + 100, n)))
         x, y = testset.load(batch)
-        zero += [testset.ids[batch[i]] for i in zero_gradient_mask(model, x, y).nonzero().flatten().tolist()]
+        zero += [
+            testset.ids[batch[i]]
+            for i in zero_gradient_mask(model, x, y).nonzero().flatten().tolist()
+        ]
     print(f"{model_id}, first {n} images: {len(zero)} with an all-zero input gradient: {zero}")
-    for label, ids in (("PGD-200 @8/255 (paper 001)", robust_ids(model_id, "cifar10-pgd-paper001", "pgd_grid",
-                                                                  "pgd200_acc@8/255")),
-                       ("AutoAttack @8/255", robust_ids(model_id, "cifar10-autoattack", "autoattack", None))):
+    for label, ids in (
+        (
+            "PGD-200 @8/255 (paper 001)",
+            robust_ids(model_id, "cifar10-pgd-paper001", "pgd_grid", "pgd200_acc@8/255"),
+        ),
+        ("AutoAttack @8/255", robust_ids(model_id, "cifar10-autoattack", "autoattack", None)),
+    ):
         if ids is not None:
-            print(f"  robust under {label}: {len(ids)} {ids}; of them zero-gradient: {sum(i in zero for i in ids)}")
+            print(
+                f"  robust under {label}: {len(ids)} {ids}; of them zero-gradient: {sum(i in zero for i in ids)}"
+            )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "cifar_wresnet_normal", int(sys.argv[2]) if len(sys.argv) > 2 else 200)
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "cifar_wresnet_normal",
+        int(sys.argv[2]) if len(sys.argv) > 2 else 200,
+    )
