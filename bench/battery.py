@@ -24,7 +24,6 @@ from bench.data import open_testset, select_samples
 from bench.metrics import METRICS, RunContext
 from bench.metrics.accuracy import clean_predictions
 from bench.metrics.base import discard_state
-from bench.results.checks import masking_flags
 from bench.protocols import Protocol
 from bench.results import (
     Provenance,
@@ -33,6 +32,7 @@ from bench.results import (
     write_json_atomic,
     write_result,
 )
+from bench.results.checks import masking_flags
 from bench.results.schema import environment, now, package_versions
 from bench.results.store import artifact_path
 from bench.zoo.catalog import Zoo

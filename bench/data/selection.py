@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from bench.spec import Strict
 from bench.errors import SpecError
+from bench.spec import Strict
 
 Predict = Callable[[torch.Tensor], torch.Tensor]  # [0,1] images → predicted labels
 

@@ -15,9 +15,9 @@ Where each comes from (first match wins):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
