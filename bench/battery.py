@@ -21,6 +21,7 @@ import torch
 
 from bench import __version__, assets
 from bench.data import open_testset, select_samples
+from bench.devices import resolve_device
 from bench.metrics import METRICS, RunContext
 from bench.metrics.accuracy import clean_predictions
 from bench.metrics.base import discard_state
@@ -41,13 +42,6 @@ from bench.zoo.schema import ModelEntry
 
 # (description, total) -> advance(n); the CLI passes a rich progress bar, tests pass nothing.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
-
-
-def resolve_device(device: str | None) -> torch.device:
-    """``None``/``auto``: CUDA when present, else CPU."""
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def _predictor(model: torch.nn.Module, device: torch.device):

@@ -13,10 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from bench.battery import resolve_device
 from bench.data import open_testset, select_samples
+from bench.devices import resolve_device
 from bench.errors import SpecError
-from bench.metrics.inequality import InequalityParams, check_fits, inequality_batch, noise_value, occlusion_value
+from bench.metrics.inequality import (
+    InequalityParams,
+    check_fits,
+    inequality_batch,
+    noise_value,
+    occlusion_value,
+)
 from bench.protocols import Protocol
 from bench.zoo.model import load_model
 from bench.zoo.schema import ModelEntry

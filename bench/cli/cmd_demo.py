@@ -110,11 +110,12 @@ def run(args: argparse.Namespace) -> int:
     Prints the battery's values per model and whether Gini-g grows with the training ε
     (paper 000, §4.2, Table 1), each step a paired comparison on the same images.
     """
-    from bench.battery import resolve_device, run_battery
-    from bench.leaderboard.write import write_leaderboards
+    from bench.battery import run_battery
     from bench.cli.cmd_train import resolved_recipe
     from bench.cli.output import progress_bars, stdout
     from bench.data.training import EVALUATION_SET, training_set
+    from bench.devices import resolve_device
+    from bench.leaderboard.write import write_leaderboards
     from bench.protocols import get_protocol
     from bench.training import train
     from bench.zoo.catalog import read_entry

@@ -7,7 +7,6 @@ import math
 import re
 from pathlib import Path
 
-
 TRAINING_SETS = ("digits", "cifar10_5000", "cifar10", "mnist")  # bench.data.training's; no torch import for --help
 
 
@@ -137,10 +136,10 @@ def run(args: argparse.Namespace) -> int:
 
 def train_model(args: argparse.Namespace) -> int:
     """Train ``--arch`` on ``--dataset`` with the resolved recipe; write weights and entry."""
-    from bench.battery import resolve_device
     from bench.cli.checks import check_output_folder
     from bench.cli.output import progress_bars, stdout
     from bench.data.training import training_set
+    from bench.devices import resolve_device
     from bench.training import train
     from bench.zoo.architectures import ARCHITECTURES
     from bench.zoo.architectures.registry import check_params

@@ -76,7 +76,8 @@ def shard_refusal(name: str, params: dict, shard_size: int, batch_size: int) -> 
 
 def run_unit(unit, progress=None) -> dict:
     """Run ``unit`` under its lease unless an earlier execution finished it; a short summary."""
-    from bench.battery import open_run, resolve_device, run_battery, run_metrics
+    from bench.battery import open_run, run_battery, run_metrics
+    from bench.devices import resolve_device
 
     job, s = unit.job, unit.job.settings
     zoo = _zoo(s)
