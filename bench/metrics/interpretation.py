@@ -191,7 +191,7 @@ class Interpretation:
 
     def records(self, values: dict, detail: dict, params: InterpretationParams) -> list:
         """Mean Kendall τ per ε (bootstrap over the images it is defined on); Proposition 1's share."""
-        from bench.results.values import mean, share
+        from bench.results.values import mean
 
         if "skipped" in detail:
             return []
