@@ -9,7 +9,7 @@
 # (bench train resumes from state.pt, bench evaluate from its finished work).
 # Usage: BENCH_ASSETS=../shared bash docs/tools/training_compare.sh [EPOCHS] [N_EVAL] [SEED…]
 #        (defaults 30, 1000, seeds 0 1 2; the committed CPU run: see docs/training.md)
-# Env: ATTACK_STEPS (inner attack steps of every attacking recipe, default the recipes' 10), GRID (extra "recipe:γ" runs; empty for none; default "int:0.1 int2:0.1 int:1 int2:1"), WARMUP (clean warm-up steps, default one
+# Env: ATTACK_STEPS (inner attack steps of every attacking recipe, default the recipes' 10), GRID (extra "recipe:γ" runs; empty for none; default "int:0.001 int2:0.001 int:0.1 int2:0.1"), WARMUP (clean warm-up steps, default one
 #      epoch), DATASET (cifar10_5000) with TRAIN_SIZE (its images, 5000), RESULTS, TAG.
 set -euo pipefail
 EPOCHS="${1:-30}"
@@ -23,7 +23,7 @@ TOTAL=$(( STEPS_PER_EPOCH * EPOCHS ))
 WARMUP="${WARMUP:-$STEPS_PER_EPOCH}"
 RAMP_END=$(( TOTAL / 2 > WARMUP ? TOTAL / 2 : WARMUP + 1 ))
 ATTACK_STEPS="${ATTACK_STEPS:-}"
-GRID="${GRID-int:0.1 int2:0.1 int:1 int2:1}"
+GRID="${GRID-int:0.001 int2:0.001 int:0.1 int2:0.1}"
 TAG="${TAG:-tc}"
 RESULTS="${RESULTS:-docs/results/training-compare}"
 PROTOCOL=cifar10-training-compare
