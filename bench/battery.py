@@ -220,6 +220,7 @@ def records_of(protocol: Protocol, done: dict) -> list:
 
 
 def assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command) -> Result:
+    """The result of finished metrics: value records, details, flags and full provenance (seed, ids, versions)."""
     values = records_of(protocol, done)
     details = {name: m["detail"] for name, m in done.items()}
     return Result(

@@ -44,6 +44,7 @@ def add_sweep_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub) -> None:
+    """``bench evaluate``: one model, an entry YAML or a sweep (--models/--tag/--all), locally or on Ray."""
     p = sub.add_parser("evaluate", help="evaluate one model or a sweep of models under a protocol",
                        description="Evaluate one registry model (or an entry YAML) under a protocol and "
                                    "write <results>/<model>/<protocol>.json. Without --protocol it runs the "
@@ -73,6 +74,7 @@ def add_parser(sub) -> None:
 
 
 def check_run_options(args: argparse.Namespace) -> None:
+    """Refuse non-positive image counts, batch sizes and worker counts before any work."""
     from bench.errors import BenchError
 
     if args.n_examples is not None and args.n_examples <= 0:
@@ -84,6 +86,7 @@ def check_run_options(args: argparse.Namespace) -> None:
 
 
 def check_sweep_options(args: argparse.Namespace) -> None:
+    """Refuse shard sizes, per-task resources and retry counts that cannot be scheduled."""
     from bench.errors import BenchError
 
     if args.shard_size is not None and args.shard_size <= 0:
@@ -169,6 +172,7 @@ def selected_entries(zoo, args: argparse.Namespace) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the battery (or ``--protocol``) on every selected model and print each result or the sweep's summary."""
     from bench.errors import BenchError
     from bench.zoo.catalog import Zoo, read_entry
     from bench.zoo.loaders import check_entry_files

@@ -19,6 +19,7 @@ __all__ = ["Job", "RunSettings", "Unit", "make_executor", "plan_sweep", "run_swe
 
 def make_executor(name: str, *, address: str | None = None, cpus_per_task: float = 1,
                   gpus_per_task: float | None = None, max_retries: int = 3, quiet_workers: bool = False):
+    """The executor ``name`` (``local`` or ``ray``) with its resources; Ray is imported only when asked for."""
     if name == "local":
         if address:
             raise BenchError("--address joins a Ray cluster: it needs --executor ray.")

@@ -49,6 +49,7 @@ def mark_execution(unit) -> None:
 
 
 def executions(unit) -> list[dict]:
+    """Every recorded execution of ``unit`` (host, pid, time), from its ``.runs`` file."""
     path = unit.path(".runs")
     return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
 
@@ -59,6 +60,7 @@ def execution_log(job):
 
 
 def log_executions(job) -> None:
+    """Append the executions of all the job's units to the merged result's ``.runs.jsonl``."""
     lines = [json.dumps({"unit": u.name, **r}) for u in job.units() for r in executions(u)]
     with open(execution_log(job), "a", encoding="utf-8") as f:
         f.writelines(line + "\n" for line in lines)

@@ -30,6 +30,7 @@ class SweepBoard:
         self.state[key], self.done[key] = "running", 0
 
     def advance(self, key: str, n: int) -> None:
+        """Count ``n`` more image passes of unit ``key`` (capped at its total)."""
         images, metrics = self.shape[key]
         self.done[key] = min(self.done[key] + n, images * metrics)
 
@@ -90,6 +91,7 @@ class SweepDisplay:
             self.progress.stop()
 
     def update(self, snap: dict) -> None:
+        """Redraw the sweep's bar from a board snapshot: units done/running/failed, images per second."""
         if not self.progress:
             return
         rate = snap["images"] / snap["elapsed"] if snap["elapsed"] > 0 else 0.0

@@ -17,6 +17,7 @@ from bench.executors.shards import merge_job, run_unit
 
 
 def import_ray():
+    """The ``ray`` module, or a BenchError saying how to install it."""
     try:
         import ray
     except ImportError:
@@ -46,6 +47,8 @@ def _merge(job, board, *summaries):
 
 
 class RayExecutor:
+    """Units as Ray tasks (``num_cpus``/``num_gpus`` each, retried ``max_retries`` times), merges after their shards."""
+
     name = "ray"
 
     def __init__(self, address: str | None = None, cpus_per_task: float = 1, gpus_per_task: float | None = None,
@@ -68,6 +71,7 @@ class RayExecutor:
         return True
 
     def run(self, jobs: list, board: SweepBoard, display: SweepDisplay) -> list[str]:
+        """Run every job's units on the cluster (joined, or started locally); the failures' messages."""
         ray = self.ray
         started = self._connect()
         try:

@@ -55,14 +55,17 @@ class Job:
 
     @property
     def is_sharded(self) -> bool:
+        """Whether the job is split into shards (else one unit runs the whole battery)."""
         return bool(self.sharded)
 
     @property
     def final(self) -> Path:
+        """The job's one result file."""
         return result_path(self.settings.results_dir, self.entry.id, self.protocol.name)
 
     @property
     def units_dir(self) -> Path:
+        """``<model>/<protocol>.units``: the units' locks, states and shard results beside the final result."""
         return self.final.with_name(f"{self.protocol.name}.units")
 
     def units(self) -> list[Unit]:
@@ -87,6 +90,7 @@ class Unit:
 
     @property
     def name(self) -> str:
+        """``shard-<start>-<stop>``, or the unit's kind (``whole``, ``merge``)."""
         return f"shard-{self.start:07d}-{self.stop:07d}" if self.kind == "shard" else self.kind
 
     @property
@@ -96,6 +100,7 @@ class Unit:
 
     @property
     def n_images(self) -> int:
+        """How many selected images the unit covers."""
         return self.stop - self.start
 
     @property
@@ -104,6 +109,7 @@ class Unit:
         return self.n_images * len(self.metrics)
 
     def path(self, suffix: str) -> Path:
+        """The unit's own file with ``suffix`` (lock, state folder, execution log) in the job's units folder."""
         return self.job.units_dir / f"{self.name}{suffix}"
 
 
