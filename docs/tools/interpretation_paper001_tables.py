@@ -241,7 +241,7 @@ def objective_table(topk: dict, l1: dict) -> list[str]:
 
 def tau_table(results, dataset: str) -> list[str]:
     eps, paper = PAPER_TAU[dataset]
-    lines = [f"| model | n | interpreter | " + " | ".join(f"ε={e}" for e in eps) + " |", "|---|---|---|" + "---|" * len(eps)]
+    lines = ["| model | n | interpreter | " + " | ".join(f"ε={e}" for e in eps) + " |", "|---|---|---|" + "---|" * len(eps)]
     for model_id, r in sorted(results.items(), key=lambda kv: (kv[0] not in paper, kv[0])):
         ours = [r.metrics.get(f"aai_tau@{e}") for e in eps]
         theirs = paper.get(model_id, [None] * len(eps))
