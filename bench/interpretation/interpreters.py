@@ -93,12 +93,18 @@ def gradcam_pp(model, x, classes):
 
 @INTERPRETERS.register("integrated_gradients")
 def integrated_gradients(model, x, classes):
-    """IG (eq. 2) with a black baseline, 50 steps, summed over channels: one (H, W) map per class."""
-    from captum.attr import IntegratedGradients
+    """IG (eq. 2) with a black baseline, 50 steps, summed over channels: one (H, W) map per class.
 
-    ig = IntegratedGradients(model)
-    maps = [ig.attribute(x.detach(), baselines=torch.zeros_like(x), target=classes[:, k], n_steps=50).sum(dim=1)
-            for k in range(classes.shape[1])]
+    bench's one Integrated Gradients (:func:`bench.attribution.methods.integrated_gradients`), in
+    [0,1] pixel space (the model as a whole), all path points of a class in one pass.
+    """
+    from bench.attribution.methods import AttributionParams
+    from bench.attribution.methods import integrated_gradients as ig
+    from bench.attribution.space import input_space
+
+    space = input_space(model, "pixel")
+    params = AttributionParams(space="pixel", n_steps=50, baseline="zero", internal_batch_size=50 * max(1, len(x)))
+    maps = [ig(space, x.detach(), classes[:, k], params, ()).sum(dim=1) for k in range(classes.shape[1])]
     return torch.stack(maps, dim=1)
 
 
