@@ -144,7 +144,7 @@ def test_last_iterate_option_leaves_out_images_whose_label_changed(shared_assets
 
 
 def test_proposition_1_holds_on_successful_pgd_examples(shared_assets):
-    from bench.metrics.interpretation import Prop1Params, prop1_batch
+    from bench.metrics.proposition1 import Prop1Params, prop1_batch
 
     model, x, y = real("cifar_smallgap_normal", 32)
     d, half_margin = prop1_batch(model, x, y, Prop1Params(eps=8 / 255, steps=10))
@@ -233,7 +233,7 @@ def test_minimal_eps_matches_the_closed_form_of_a_linear_model():
 
 
 def test_nsl_is_the_relative_nds_change_over_the_relative_budget_change():
-    from bench.metrics.interpretation import NSLParams, summarize_slopes
+    from bench.metrics.isa import NSLParams, summarize_slopes
 
     params = NSLParams(eps_max="16/255", measures=("l1-two",), ratio=1.6)
     part = {"eps_star": np.array([0.01, np.nan, 0.02]),
@@ -267,7 +267,7 @@ def test_isa_metric_measures_nsl_per_measure(shared_assets, tmp_path):
 
 
 def test_first_success_iterate_is_misclassified_and_closer_than_the_last(shared_assets):
-    from bench.metrics.interpretation import Prop1Params, first_success, prop1_batch
+    from bench.metrics.proposition1 import Prop1Params, first_success, prop1_batch
 
     model, x, y = real("cifar_smallgap_normal", 24)
     with torch.no_grad():
@@ -288,7 +288,9 @@ def test_random_start_is_a_seeded_protocol_field_of_aai_isa_and_prop1(shared_ass
     """AAI, ISA and the Prop. 1 PGD take random_start; the same seed gives the same examples."""
     from bench.attacks.aai import TopKInterpretationAttack
     from bench.attacks.isa import InterpretabilitySneakingAttack
-    from bench.metrics.interpretation import InterpretationParams, Prop1Params, SneakingParams, prop1_batch
+    from bench.metrics.interpretation import InterpretationParams
+    from bench.metrics.isa import SneakingParams
+    from bench.metrics.proposition1 import Prop1Params, prop1_batch
 
     model, x, y = real("cifar_smallgap_normal", 6)
     with torch.no_grad():

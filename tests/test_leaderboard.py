@@ -140,7 +140,8 @@ def _names_of(protocol) -> set[str]:
     from bench.metrics import METRICS
     from bench.metrics.autoattack import autoattack_value
     from bench.metrics.inequality import NOISE_MODES, noise_value, occlusion_value
-    from bench.metrics.interpretation import prop1_accuracy_value, tau_value
+    from bench.metrics.interpretation import tau_value
+    from bench.metrics.proposition1 import prop1_accuracy_value
     from bench.metrics.pgd_grid import fgsm_value, pgd_value
     from bench.spec import format_eps
 
