@@ -49,7 +49,9 @@ def asset_path(relative: str) -> Path:
         )
     path = confined(root, relative, what="asset")
     if not path.exists():
-        raise MissingFileError(f"Asset {relative!r} is not in the assets folder: place it at {path}.")
+        raise MissingFileError(
+            f"Asset {relative!r} is not in the assets folder: place it at {path}."
+        )
     return path
 
 
@@ -57,11 +59,15 @@ def confined(root: Path, relative: str, *, what: str) -> Path:
     """``root / relative``, refused unless it stays inside ``root`` (lexically and once resolved)."""
     rel = PurePosixPath(relative.replace("\\", "/"))
     if not relative or rel.is_absolute() or ".." in rel.parts or "\0" in relative:
-        raise SpecError(f"The {what} path {relative!r} must be relative to its folder, without '..'.")
+        raise SpecError(
+            f"The {what} path {relative!r} must be relative to its folder, without '..'."
+        )
     path = Path(root) / rel
     resolved, base = path.resolve(), Path(root).resolve()
     if resolved != base and base not in resolved.parents:
-        raise SpecError(f"The {what} path {relative!r} leads outside its folder {base} (to {resolved}).")
+        raise SpecError(
+            f"The {what} path {relative!r} leads outside its folder {base} (to {resolved})."
+        )
     return path
 
 

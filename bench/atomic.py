@@ -20,7 +20,9 @@ def _umask() -> int:
     """The process umask: from /proc on Linux, else by setting it and restoring it at once."""
     try:
         status = Path("/proc/self/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+        return int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8
+        )
     except (OSError, StopIteration, ValueError, IndexError):
         mask = os.umask(0o022)
         os.umask(mask)

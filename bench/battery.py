@@ -52,14 +52,23 @@ def _predictor(model: torch.nn.Module, device: torch.device):
     return predict
 
 
-def choose_samples(entry: ModelEntry, protocol: Protocol, testset, model, zoo: Zoo | None,
-                   device: torch.device, batch_size: int) -> np.ndarray:
+def choose_samples(
+    entry: ModelEntry,
+    protocol: Protocol,
+    testset,
+    model,
+    zoo: Zoo | None,
+    device: torch.device,
+    batch_size: int,
+) -> np.ndarray:
     """The protocol's selection; ``correct_by`` models are loaded from the zoo to filter."""
     group = protocol.selection.correct_by
     if group:
         zoo = zoo or Zoo.load()
     models = [load_model(zoo.get(i), device) for i in group] if group else [model]
-    return select_samples(testset, protocol.selection, [_predictor(m, device) for m in models], batch_size)
+    return select_samples(
+        testset, protocol.selection, [_predictor(m, device) for m in models], batch_size
+    )
 
 
 def _partial_path(results_dir: Path, entry: ModelEntry, protocol: Protocol) -> Path:
@@ -90,8 +99,12 @@ def load_partial(path: Path, state_dir: Path, digest: str, sample_ids: list[str]
 def _well_formed(metrics) -> bool:
     """Each finished metric holds a values mapping of numbers and a detail mapping."""
     return isinstance(metrics, dict) and all(
-        isinstance(m, dict) and isinstance(m.get("values"), dict) and isinstance(m.get("detail"), dict)
-        and all(isinstance(v, (int, float)) for v in m["values"].values()) for m in metrics.values())
+        isinstance(m, dict)
+        and isinstance(m.get("values"), dict)
+        and isinstance(m.get("detail"), dict)
+        and all(isinstance(v, (int, float)) for v in m["values"].values())
+        for m in metrics.values()
+    )
 
 
 def keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
@@ -102,10 +115,20 @@ def keep_artifacts(state_dir: Path, result_file: Path, metrics) -> None:
         path.replace(artifact_path(result_file, path.parent.parent.name, path.name))
 
 
-def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, batch_size: int = 100,
-                device: str | None = None, seed: int = 0, zoo: Zoo | None = None, data_dir: Path | None = None,
-                progress: ProgressFactory | None = None, command: list[str] | None = None,
-                workers: int = 0) -> Result:
+def run_battery(
+    entry: ModelEntry,
+    protocol: Protocol,
+    *,
+    results_dir: Path,
+    batch_size: int = 100,
+    device: str | None = None,
+    seed: int = 0,
+    zoo: Zoo | None = None,
+    data_dir: Path | None = None,
+    progress: ProgressFactory | None = None,
+    command: list[str] | None = None,
+    workers: int = 0,
+) -> Result:
     """Evaluate ``entry`` under the resolved ``protocol`` and write its result file.
 
     One run per (model, protocol) at a time: a lock beside the result makes a second run wait;
@@ -123,12 +146,31 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
             return same
         partial = _partial_path(results_dir, entry, protocol)
         state_dir = partial.with_name(f"{protocol.name}.state")
-        done = run_metrics(model, entry, protocol, testset, indices, batch_size, dev, seed, progress,
-                           partial=partial, state_dir=state_dir)
+        done = run_metrics(
+            model,
+            entry,
+            protocol,
+            testset,
+            indices,
+            batch_size,
+            dev,
+            seed,
+            progress,
+            partial=partial,
+            state_dir=state_dir,
+        )
         if "clean_accuracy" in done:  # against the authors' figure when the whole set was evaluated
             from bench.zoo.reported import check_reported_accuracy
-            check_reported_accuracy(entry, done["clean_accuracy"]["values"]["clean_accuracy"], len(indices), len(testset))
-        result = assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command)
+
+            check_reported_accuracy(
+                entry,
+                done["clean_accuracy"]["values"]["clean_accuracy"],
+                len(indices),
+                len(testset),
+            )
+        result = assemble(
+            entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command
+        )
         write_result(results_dir, result)
         keep_artifacts(state_dir, final, protocol.metrics)
         partial.unlink(missing_ok=True)
@@ -136,11 +178,23 @@ def run_battery(entry: ModelEntry, protocol: Protocol, *, results_dir: Path, bat
     return result
 
 
-def open_run(entry: ModelEntry, protocol: Protocol, dev: torch.device, batch_size: int, zoo: Zoo | None,
-             data_dir: Path | None, workers: int = 0):
+def open_run(
+    entry: ModelEntry,
+    protocol: Protocol,
+    dev: torch.device,
+    batch_size: int,
+    zoo: Zoo | None,
+    data_dir: Path | None,
+    workers: int = 0,
+):
     """The test set, the model on ``dev`` and the protocol's selected indices into the test set."""
-    testset = open_testset(protocol.dataset, data_dir=data_dir, transform=entry.preprocessing.transform,
-                           workers=workers, pin_memory=dev.type == "cuda")
+    testset = open_testset(
+        protocol.dataset,
+        data_dir=data_dir,
+        transform=entry.preprocessing.transform,
+        workers=workers,
+        pin_memory=dev.type == "cuda",
+    )
     model = load_model(entry, dev)
     return testset, model, choose_samples(entry, protocol, testset, model, zoo, dev, batch_size)
 
@@ -157,8 +211,11 @@ def unit_lock(final: Path):
         lock.acquire(timeout=0)
     except Timeout:
         waited = True
-        warnings.warn(f"Another run of {final.parent.name} / {final.stem} is in progress; waiting for it "
-                      f"({final.with_suffix('.lock')}).", stacklevel=3)
+        warnings.warn(
+            f"Another run of {final.parent.name} / {final.stem} is in progress; waiting for it "
+            f"({final.with_suffix('.lock')}).",
+            stacklevel=3,
+        )
         lock.acquire()
     try:
         yield waited
@@ -175,13 +232,30 @@ def same_result(final: Path, digest: str, sample_ids: list[str]) -> Result | Non
         result = read_result(final) if final.is_file() else None
     except SpecError:
         return None
-    if result is not None and result.protocol_digest == digest and result.provenance.sample_ids == sample_ids:
+    if (
+        result is not None
+        and result.protocol_digest == digest
+        and result.provenance.sample_ids == sample_ids
+    ):
         return result
     return None
 
 
-def run_metrics(model, entry, protocol, testset, indices, batch_size, dev, seed, progress, *, partial: Path,
-                state_dir: Path, names=None) -> dict:
+def run_metrics(
+    model,
+    entry,
+    protocol,
+    testset,
+    indices,
+    batch_size,
+    dev,
+    seed,
+    progress,
+    *,
+    partial: Path,
+    state_dir: Path,
+    names=None,
+) -> dict:
     """Run each metric of ``names`` (default: the protocol's) not finished yet on ``indices``.
 
     The finished ones are saved to ``partial`` after each, with the sample ids they were measured
@@ -189,7 +263,9 @@ def run_metrics(model, entry, protocol, testset, indices, batch_size, dev, seed,
     """
     digest, sample_ids = protocol.digest(), [testset.ids[i] for i in indices]
     done = load_partial(partial, state_dir, digest, sample_ids)
-    write_json_atomic(partial, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
+    write_json_atomic(
+        partial, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done}
+    )
     predictions = None
     for name in names if names is not None else list(protocol.metrics):
         if name in done:
@@ -198,14 +274,27 @@ def run_metrics(model, entry, protocol, testset, indices, batch_size, dev, seed,
         params = metric.params_schema.model_validate(protocol.metrics[name] or {})
         advance = progress(f"{entry.id}: {metric.label}", len(indices)) if progress else None
         torch.manual_seed(seed)
-        ctx = RunContext(model, entry, protocol, testset, indices, batch_size, dev, seed, advance,
-                         state_dir=state_dir / name, predictions=predictions)
+        ctx = RunContext(
+            model,
+            entry,
+            protocol,
+            testset,
+            indices,
+            batch_size,
+            dev,
+            seed,
+            advance,
+            state_dir=state_dir / name,
+            predictions=predictions,
+        )
         if predictions is None:  # one clean forward pass, shared by every metric of the run
             predictions = ctx.predictions = clean_predictions(replace(ctx, progress=None))
         ctx.state_dir.mkdir(parents=True, exist_ok=True)
         out = metric.run(ctx, params)
         done[name] = {"values": out.values, "detail": out.detail}
-        write_json_atomic(partial, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done})
+        write_json_atomic(
+            partial, {"protocol_digest": digest, "sample_ids": sample_ids, "metrics": done}
+        )
     return done
 
 
@@ -219,15 +308,31 @@ def records_of(protocol: Protocol, done: dict) -> list:
     return out
 
 
-def assemble(entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command) -> Result:
+def assemble(
+    entry, protocol, done, started, t0, dev, seed, batch_size, sample_ids, command
+) -> Result:
     """The result of finished metrics: value records, details, flags and full provenance (seed, ids, versions)."""
     values = records_of(protocol, done)
     details = {name: m["detail"] for name, m in done.items()}
     return Result(
-        model=entry, protocol=protocol.model_dump(mode="json"), protocol_digest=protocol.digest(),
+        model=entry,
+        protocol=protocol.model_dump(mode="json"),
+        protocol_digest=protocol.digest(),
         provenance=Provenance(
-            bench_version=__version__, packages=package_versions(), **environment(), device=str(dev), seed=seed,
-            batch_size=batch_size, sample_ids=sample_ids, started_at=started, finished_at=now(),
+            bench_version=__version__,
+            packages=package_versions(),
+            **environment(),
+            device=str(dev),
+            seed=seed,
+            batch_size=batch_size,
+            sample_ids=sample_ids,
+            started_at=started,
+            finished_at=now(),
             duration_s=round(time.perf_counter() - t0, 3),
-            assets_dir=str(assets.assets_dir()) if assets.assets_dir() else None, command=command),
-        values=values, details=details, flags=masking_flags(values, details, n_images=len(sample_ids)))
+            assets_dir=str(assets.assets_dir()) if assets.assets_dir() else None,
+            command=command,
+        ),
+        values=values,
+        details=details,
+        flags=masking_flags(values, details, n_images=len(sample_ids)),
+    )

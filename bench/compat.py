@@ -23,8 +23,17 @@ import sys
 import types
 import warnings
 
-AUTOATTACK_SUBMODULES = ("autoattack", "autopgd_base", "checks", "fab_base", "fab_projections", "fab_pt",
-                         "other_utils", "square", "state")
+AUTOATTACK_SUBMODULES = (
+    "autoattack",
+    "autopgd_base",
+    "checks",
+    "fab_base",
+    "fab_projections",
+    "fab_pt",
+    "other_utils",
+    "square",
+    "state",
+)
 
 
 def alias_autoattack() -> types.ModuleType:
@@ -39,7 +48,9 @@ def alias_autoattack() -> types.ModuleType:
     sys.modules["autoattack"] = package
     for info in pkgutil.iter_modules(package.__path__):
         if info.name in AUTOATTACK_SUBMODULES:
-            sys.modules[f"autoattack.{info.name}"] = importlib.import_module(f"pyautoattack.{info.name}")
+            sys.modules[f"autoattack.{info.name}"] = importlib.import_module(
+                f"pyautoattack.{info.name}"
+            )
     return package
 
 

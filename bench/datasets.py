@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 DIGITS = tuple(str(d) for d in range(10))
 
 
@@ -34,13 +45,16 @@ class DataSet:
         return f"{eps * self.eps_scale:g}/{self.eps_scale}" if self.eps_scale != 1 else f"{eps:g}"
 
 
-DATASETS: dict[str, DataSet] = {d.name: d for d in (
-    DataSet("cifar10", 10, {"Linf": 8 / 255, "L2": 0.5}, CIFAR10_CLASSES),
-    DataSet("cifar100", 100, {"Linf": 8 / 255}),
-    DataSet("imagenet", 1000, {"Linf": 4 / 255}),
-    DataSet("mnist", 10, {"Linf": 0.3}, DIGITS, eps_scale=1),
-    DataSet("digits", 10, {"Linf": 0.2}, DIGITS, eps_scale=1),
-)}
+DATASETS: dict[str, DataSet] = {
+    d.name: d
+    for d in (
+        DataSet("cifar10", 10, {"Linf": 8 / 255, "L2": 0.5}, CIFAR10_CLASSES),
+        DataSet("cifar100", 100, {"Linf": 8 / 255}),
+        DataSet("imagenet", 1000, {"Linf": 4 / 255}),
+        DataSet("mnist", 10, {"Linf": 0.3}, DIGITS, eps_scale=1),
+        DataSet("digits", 10, {"Linf": 0.2}, DIGITS, eps_scale=1),
+    )
+}
 
 
 def dataset_info(name: str) -> DataSet | None:

@@ -54,22 +54,31 @@ def read_yaml_text(path: str | Path) -> str:
     except OSError as exc:
         raise SpecError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, a pipe or a socket)"
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(info.st_mode)
+            else "not a regular file (a device, a pipe or a socket)"
+        )
         raise SpecError(f"{path} is {kind}; give the path of a YAML file.")
     if info.st_size > MAX_YAML_BYTES:
-        raise SpecError(f"{path} is {info.st_size} bytes; a YAML spec may be at most {MAX_YAML_BYTES} bytes.")
+        raise SpecError(
+            f"{path} is {info.st_size} bytes; a YAML spec may be at most {MAX_YAML_BYTES} bytes."
+        )
     try:
         with path.open("rb") as f:
             raw = f.read(MAX_YAML_BYTES + 1)
     except OSError as exc:
         raise SpecError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     if len(raw) > MAX_YAML_BYTES:  # grew since stat
-        raise SpecError(f"{path} is larger than {MAX_YAML_BYTES} bytes, the most a YAML spec may be.")
+        raise SpecError(
+            f"{path} is larger than {MAX_YAML_BYTES} bytes, the most a YAML spec may be."
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"{path} is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); save it as UTF-8.") \
-            from None
+        raise SpecError(
+            f"{path} is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); save it as UTF-8."
+        ) from None
 
 
 def read_yaml(path: str | Path) -> tuple[Any, LineOf]:
@@ -119,14 +128,18 @@ def _check_events(text: str, path: str | Path) -> None:
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                raise SpecError(f"{path} nests deeper than {MAX_YAML_DEPTH} levels "
-                                f"(line {event.start_mark.line + 1}); a spec is never that deep.")
+                raise SpecError(
+                    f"{path} nests deeper than {MAX_YAML_DEPTH} levels "
+                    f"(line {event.start_mark.line + 1}); a spec is never that deep."
+                )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
         if isinstance(event, yaml.NodeEvent):
             nodes += 1
             if nodes > MAX_YAML_NODES:
-                raise SpecError(f"{path} holds more than {MAX_YAML_NODES} values; a spec is never that large.")
+                raise SpecError(
+                    f"{path} holds more than {MAX_YAML_NODES} values; a spec is never that large."
+                )
 
 
 def _check_nodes(root: yaml.Node, path: str | Path) -> None:
@@ -134,11 +147,15 @@ def _check_nodes(root: yaml.Node, path: str | Path) -> None:
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
 
-    def size(node: yaml.Node) -> int:  # nodes once aliases are expanded, each shared node counted once per use
+    def size(
+        node: yaml.Node,
+    ) -> int:  # nodes once aliases are expanded, each shared node counted once per use
         if id(node) in sizes:
             return sizes[id(node)]
         if id(node) in open_nodes:
-            raise SpecError(f"{path}: an alias at line {node.start_mark.line + 1} refers to itself.")
+            raise SpecError(
+                f"{path}: an alias at line {node.start_mark.line + 1} refers to itself."
+            )
         open_nodes.add(id(node))
         children = _children(node)
         if isinstance(node, yaml.MappingNode):
@@ -146,8 +163,10 @@ def _check_nodes(root: yaml.Node, path: str | Path) -> None:
         total = 1 + sum(size(child) for child in children)
         open_nodes.discard(id(node))
         if total > MAX_YAML_NODES:
-            raise SpecError(f"{path}: aliases expand to more than {MAX_YAML_NODES} values "
-                            f"(line {node.start_mark.line + 1}); write the values out instead.")
+            raise SpecError(
+                f"{path}: aliases expand to more than {MAX_YAML_NODES} values "
+                f"(line {node.start_mark.line + 1}); write the values out instead."
+            )
         sizes[id(node)] = total
         return total
 
@@ -170,8 +189,10 @@ def _check_unique_keys(node: yaml.MappingNode, path: str | Path) -> None:
             continue
         line = key.start_mark.line + 1
         if (key.tag, key.value) in seen:
-            raise SpecError(f"{path}: key {key.value!r} appears twice in one mapping (lines "
-                            f"{seen[(key.tag, key.value)]} and {line}); keep one.")
+            raise SpecError(
+                f"{path}: key {key.value!r} appears twice in one mapping (lines "
+                f"{seen[(key.tag, key.value)]} and {line}); keep one."
+            )
         seen[(key.tag, key.value)] = line
 
 
@@ -188,7 +209,9 @@ def written_path(loc: tuple, data: Any, missing: bool = False) -> tuple:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and not (missing and i == len(loc) - 1):
+        elif (
+            isinstance(part, str) and isinstance(node, dict) and not (missing and i == len(loc) - 1)
+        ):
             continue  # a union tag: skip it, stay at this node
         else:
             node = None
@@ -196,7 +219,9 @@ def written_path(loc: tuple, data: Any, missing: bool = False) -> tuple:
     return tuple(out)
 
 
-def describe_errors(exc: ValidationError, line_of: LineOf, prefix: tuple = (), data: Any = None) -> list[str]:
+def describe_errors(
+    exc: ValidationError, line_of: LineOf, prefix: tuple = (), data: Any = None
+) -> list[str]:
     """One line per schema violation: ``line N: field.path: message``."""
     lines = []
     for err in exc.errors():
@@ -216,4 +241,6 @@ def validate(model: type[M], data: Any, line_of: LineOf, origin: str, prefix: tu
         return model.model_validate(data)
     except ValidationError as exc:
         problems = describe_errors(exc, line_of, prefix, data)
-        raise SpecError(f"{origin} does not match the {model.__name__} schema:\n  " + "\n  ".join(problems)) from None
+        raise SpecError(
+            f"{origin} does not match the {model.__name__} schema:\n  " + "\n  ".join(problems)
+        ) from None

@@ -36,8 +36,9 @@ def library_side(model, x, y, eps, seed, batch_size, device) -> torch.Tensor:
     """The library alone: one ``run_standard_evaluation`` call; robust = its adversarial label is the true one."""
     from bench.compat import alias_autoattack
 
-    adversary = alias_autoattack().AutoAttack(model, norm="Linf", eps=eps, version="standard", seed=seed,
-                                              device=device)
+    adversary = alias_autoattack().AutoAttack(
+        model, norm="Linf", eps=eps, version="standard", seed=seed, device=device
+    )
     adversary.verbose = False
     _, y_adv = adversary.run_standard_evaluation(x, y, batch_size=batch_size)
     return (y_adv == y).cpu()
@@ -65,8 +66,17 @@ def main() -> None:
     times: dict[str, list[float]] = {"bench": [], "library": []}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeats):
-            ctx = RunContext(model, entry, protocol, testset, indices, args.batch_size, dev, 0,
-                             state_dir=Path(tmp) / f"run{r}")
+            ctx = RunContext(
+                model,
+                entry,
+                protocol,
+                testset,
+                indices,
+                args.batch_size,
+                dev,
+                0,
+                state_dir=Path(tmp) / f"run{r}",
+            )
             ctx.state_dir.mkdir()
             t = time.perf_counter()
             ours = bench_side(ctx, params)
@@ -75,12 +85,24 @@ def main() -> None:
             theirs = library_side(model, x, y, protocol.eps, 0, args.batch_size, dev)
             times["library"].append(time.perf_counter() - t)
     best = {k: min(v) for k, v in times.items()}
-    print(json.dumps({"model": args.model, "n_images": len(indices), "eps": protocol.eps, "batch_size": args.batch_size,
-                      "torch_threads": torch.get_num_threads(), "seconds_bench": best["bench"],
-                      "seconds_library": best["library"], "ratio_bench_over_library": best["bench"] / best["library"],
-                      "robust_accuracy": float(ours.float().mean()),
-                      "robust_flags_different": int((ours != theirs).sum()), "images_compared": len(ours)},
-                     indent=1))
+    print(
+        json.dumps(
+            {
+                "model": args.model,
+                "n_images": len(indices),
+                "eps": protocol.eps,
+                "batch_size": args.batch_size,
+                "torch_threads": torch.get_num_threads(),
+                "seconds_bench": best["bench"],
+                "seconds_library": best["library"],
+                "ratio_bench_over_library": best["bench"] / best["library"],
+                "robust_accuracy": float(ours.float().mean()),
+                "robust_flags_different": int((ours != theirs).sum()),
+                "images_compared": len(ours),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

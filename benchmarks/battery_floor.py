@@ -31,8 +31,18 @@ def battery(model, x, y, idx, params, batch_size):
     """Per-image outcomes of the battery, batch by batch (the metric's own function)."""
     from bench.metrics.inequality import inequality_batch
 
-    records = [inequality_batch(model, x[s:s + batch_size], y[s:s + batch_size], idx[s:s + batch_size], params, 0,
-                                batch_size) for s in range(0, len(x), batch_size)]
+    records = [
+        inequality_batch(
+            model,
+            x[s : s + batch_size],
+            y[s : s + batch_size],
+            idx[s : s + batch_size],
+            params,
+            0,
+            batch_size,
+        )
+        for s in range(0, len(x), batch_size)
+    ]
     flat = {"gini_global": np.concatenate([r.gini_global for r in records])}
     for name in records[0].noise:
         flat[name] = np.concatenate([r.noise[name] for r in records])
@@ -49,7 +59,9 @@ def counted_calls(model, run) -> tuple[dict, float]:
         key = (torch.is_grad_enabled(), inputs[0].shape[0])
         calls[key] = calls.get(key, 0) + 1
 
-    handle = getattr(model, "net", model).register_forward_hook(hook)  # the network itself: every path calls it
+    handle = getattr(model, "net", model).register_forward_hook(
+        hook
+    )  # the network itself: every path calls it
     try:
         t = time.perf_counter()
         out = run()
@@ -66,7 +78,9 @@ def call_cost(model, x, grad: bool, size: int, repeats: int) -> float:
         t = time.perf_counter()
         if grad:
             z = xb.clone().requires_grad_(True)
-            torch.autograd.grad(model(z).logsumexp(1).sum(), z)  # input gradients only, as IG takes them
+            torch.autograd.grad(
+                model(z).logsumexp(1).sum(), z
+            )  # input gradients only, as IG takes them
         else:
             with torch.no_grad():
                 model(xb)
@@ -79,10 +93,28 @@ def peak_memory(model_id, protocol, n, batch_size) -> dict:
     out = {}
     for size in (n, 4 * n):
         with tempfile.TemporaryDirectory() as tmp:
-            child = subprocess.Popen([sys.executable, "-m", "bench.cli.main", "evaluate", "--model", model_id,
-                                      "--protocol", protocol, "--n-examples", str(size), "--batch-size",
-                                      str(batch_size), "--device", "cpu", "--no-progress", "--results", tmp],
-                                     stdout=subprocess.DEVNULL)
+            child = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.cli.main",
+                    "evaluate",
+                    "--model",
+                    model_id,
+                    "--protocol",
+                    protocol,
+                    "--n-examples",
+                    str(size),
+                    "--batch-size",
+                    str(batch_size),
+                    "--device",
+                    "cpu",
+                    "--no-progress",
+                    "--results",
+                    tmp,
+                ],
+                stdout=subprocess.DEVNULL,
+            )
             _, status, usage = os.wait4(child.pid, 0)
         if status != 0:
             raise SystemExit(f"bench evaluate on {size} images failed")
@@ -109,15 +141,29 @@ def main() -> None:
         seen, t = counted_calls(model, lambda: battery(model, x, y, idx, params, args.batch_size))
         times.append(t)
     plain = battery(model, x, y, idx, params, args.batch_size)
-    different = sum(int(np.sum(~np.isclose(plain[k], seen["out"][k], equal_nan=True))) for k in plain)
+    different = sum(
+        int(np.sum(~np.isclose(plain[k], seen["out"][k], equal_nan=True))) for k in plain
+    )
     costs = {key: call_cost(model, x, *key, 2 * args.repeats) for key in seen["calls"]}
     floor = sum(count * costs[key] for key, count in seen["calls"].items())
-    images = {g: sum(size * n for (grad, size), n in seen["calls"].items() if grad == g) for g in (True, False)}
-    report = {"model": args.model, "protocol": args.protocol, "n_images": len(x), "batch_size": args.batch_size,
-              "torch_threads": torch.get_num_threads(), "seconds_battery": min(times), "seconds_floor": floor,
-              "ratio_battery_over_floor": min(times) / floor, "images_with_grad": images[True],
-              "images_without_grad": images[False], "network_calls": sum(seen["calls"].values()),
-              "outcomes_different": different}
+    images = {
+        g: sum(size * n for (grad, size), n in seen["calls"].items() if grad == g)
+        for g in (True, False)
+    }
+    report = {
+        "model": args.model,
+        "protocol": args.protocol,
+        "n_images": len(x),
+        "batch_size": args.batch_size,
+        "torch_threads": torch.get_num_threads(),
+        "seconds_battery": min(times),
+        "seconds_floor": floor,
+        "ratio_battery_over_floor": min(times) / floor,
+        "images_with_grad": images[True],
+        "images_without_grad": images[False],
+        "network_calls": sum(seen["calls"].values()),
+        "outcomes_different": different,
+    }
     if not args.no_memory:
         report |= peak_memory(args.model, args.protocol, args.n, args.batch_size)
     print(json.dumps(report, indent=1))

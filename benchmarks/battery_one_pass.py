@@ -53,8 +53,12 @@ def clean_forward_counter(model, images):
 
     def hook(module, inputs):
         x = inputs[0]
-        if isinstance(x, torch.Tensor) and x.dim() == 4 and len(x) and \
-                all(tuple(row.flatten()[:16].tolist()) in clean for row in x[: min(len(x), 4)]):
+        if (
+            isinstance(x, torch.Tensor)
+            and x.dim() == 4
+            and len(x)
+            and all(tuple(row.flatten()[:16].tolist()) in clean for row in x[: min(len(x), 4)])
+        ):
             seen["clean_forward_passes"] += 1
 
     return seen, model.register_forward_pre_hook(hook)
@@ -65,7 +69,10 @@ def run_side(entry, protocols, n, out: Path, load_model_patch):
 
     counts, restore = counting()
     t0 = time.perf_counter()
-    results = [run_battery(entry, p, results_dir=out, batch_size=n, device="cpu", seed=0) for p in protocols]
+    results = [
+        run_battery(entry, p, results_dir=out, batch_size=n, device="cpu", seed=0)
+        for p in protocols
+    ]
     seconds = time.perf_counter() - t0
     restore()
     values = {v.name: v.value for r in results for v in r.values}
@@ -77,7 +84,9 @@ def main() -> None:
     parser.add_argument("--model", default="cifar_smallgap_adv")
     parser.add_argument("--n", type=int, default=16)
     parser.add_argument("--protocol", default="cifar10-battery-linf")
-    parser.add_argument("--repeats", type=int, default=2, help="alternate the two sides this many times; best time")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="alternate the two sides this many times; best time"
+    )
     args = parser.parse_args()
 
     import bench.zoo.model as zoo_model
@@ -87,10 +96,19 @@ def main() -> None:
 
     entry = Zoo.load().get(args.model)
     battery = get_protocol(args.protocol).resolve(entry.dataset, n_examples=args.n)
-    separate = [battery.model_copy(update={"name": f"{battery.name}-only-{m}", "battery": False,
-                                           "metrics": {m: battery.metrics[m]}})
-                for m in battery.metrics]
-    images, _ = open_testset(battery.dataset, transform=entry.preprocessing.transform).load(list(range(args.n)))
+    separate = [
+        battery.model_copy(
+            update={
+                "name": f"{battery.name}-only-{m}",
+                "battery": False,
+                "metrics": {m: battery.metrics[m]},
+            }
+        )
+        for m in battery.metrics
+    ]
+    images, _ = open_testset(battery.dataset, transform=entry.preprocessing.transform).load(
+        list(range(args.n))
+    )
     real_load = zoo_model.load_model
     forward = {}
 
@@ -103,7 +121,12 @@ def main() -> None:
     import bench.battery as battery_module
 
     battery_module.load_model = load_counted
-    report = {"model": args.model, "protocol": args.protocol, "n": args.n, "metrics": list(battery.metrics)}
+    report = {
+        "model": args.model,
+        "protocol": args.protocol,
+        "n": args.n,
+        "metrics": list(battery.metrics),
+    }
     sides = {"battery": [battery], "separate": separate}
     for _ in range(args.repeats):  # alternate, so warm-up and machine load fall on both sides alike
         for side, protocols in sides.items():
@@ -111,12 +134,20 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 seconds, counts, values = run_side(entry, protocols, args.n, Path(tmp), None)
             best = min(seconds, report.get(side, {}).get("seconds", float("inf")))
-            report[side] = {"seconds": round(best, 2), **counts, "forward_passes_on_clean_inputs":
-                            sum(c["clean_forward_passes"] for c in forward["counters"]), "values": values}
+            report[side] = {
+                "seconds": round(best, 2),
+                **counts,
+                "forward_passes_on_clean_inputs": sum(
+                    c["clean_forward_passes"] for c in forward["counters"]
+                ),
+                "values": values,
+            }
     a, b = report["battery"].pop("values"), report["separate"].pop("values")
     report["values_compared"] = len(a)
     report["values_different"] = sorted(k for k in a if a[k] != b.get(k))
-    report["time_ratio_separate_over_battery"] = round(report["separate"]["seconds"] / report["battery"]["seconds"], 3)
+    report["time_ratio_separate_over_battery"] = round(
+        report["separate"]["seconds"] / report["battery"]["seconds"], 3
+    )
     print(json.dumps(report, indent=1))
 
 

@@ -94,32 +94,75 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         work = PROTOCOL % args.n_steps
-        local = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "local"), make_executor("local"))
-        tiny = {f"local_{u}": timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, u, 1, tmp / f"o-local-{u}"),
-                                          make_executor("local")) for u in (args.units, 3 * args.units)}
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING",
-                 runtime_env={"env_vars": bench_environment() | {"OMP_NUM_THREADS": "1"}})
+        local = timed_sweep(
+            jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "local"),
+            make_executor("local"),
+        )
+        tiny = {
+            f"local_{u}": timed_sweep(
+                jobs_for(CLEAN_ONLY, tmp, args.model, u, 1, tmp / f"o-local-{u}"),
+                make_executor("local"),
+            )
+            for u in (args.units, 3 * args.units)
+        }
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            logging_level="WARNING",
+            runtime_env={"env_vars": bench_environment() | {"OMP_NUM_THREADS": "1"}},
+        )
         try:
             ray_exec = make_executor("ray", cpus_per_task=1)
-            cold = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray1"), ray_exec)
-            warm = timed_sweep(jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray2"), ray_exec)
-            serial = make_executor("ray", cpus_per_task=2)  # one unit at a time: overhead, not parallelism
-            timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, 2, 1, tmp / "o-ray-warm"), serial)  # untimed warm-up
-            tiny |= {f"ray_{u}": timed_sweep(jobs_for(CLEAN_ONLY, tmp, args.model, u, 1, tmp / f"o-ray-{u}"), serial)
-                     for u in (args.units, 3 * args.units)}
+            cold = timed_sweep(
+                jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray1"), ray_exec
+            )
+            warm = timed_sweep(
+                jobs_for(work, tmp, args.model, n, args.shard_size, tmp / "ray2"), ray_exec
+            )
+            serial = make_executor(
+                "ray", cpus_per_task=2
+            )  # one unit at a time: overhead, not parallelism
+            timed_sweep(
+                jobs_for(CLEAN_ONLY, tmp, args.model, 2, 1, tmp / "o-ray-warm"), serial
+            )  # untimed warm-up
+            tiny |= {
+                f"ray_{u}": timed_sweep(
+                    jobs_for(CLEAN_ONLY, tmp, args.model, u, 1, tmp / f"o-ray-{u}"), serial
+                )
+                for u in (args.units, 3 * args.units)
+            }
         finally:
             ray.shutdown()
         name = f"{args.model}/ray-scaling.json"
-        equal = comparable(tmp / "local" / name) == comparable(tmp / "ray1" / name) == comparable(tmp / "ray2" / name)
+        equal = (
+            comparable(tmp / "local" / name)
+            == comparable(tmp / "ray1" / name)
+            == comparable(tmp / "ray2" / name)
+        )
     u = args.units
     slope = {k: (tiny[f"{k}_{3 * u}"] - tiny[f"{k}_{u}"]) / (2 * u) for k in ("ray", "local")}
-    print(json.dumps({"model": args.model, "units": u, "images_per_unit": args.shard_size, "ig_steps": args.n_steps,
-                      "cpu_count": os.cpu_count(), "seconds_local_1_thread": local, "seconds_ray_2x1_cold": cold,
-                      "seconds_ray_2x1_warm": warm, "speedup_warm": local / warm, "speedup_cold": local / cold,
-                      "results_equal": equal, "ray_overhead_per_unit_s": slope["ray"] - slope["local"],
-                      "ray_fixed_cost_per_sweep_s": (tiny[f"ray_{u}"] - u * slope["ray"])
-                      - (tiny[f"local_{u}"] - u * slope["local"]),
-                      "seconds_tiny_sweeps": tiny}, indent=1))
+    print(
+        json.dumps(
+            {
+                "model": args.model,
+                "units": u,
+                "images_per_unit": args.shard_size,
+                "ig_steps": args.n_steps,
+                "cpu_count": os.cpu_count(),
+                "seconds_local_1_thread": local,
+                "seconds_ray_2x1_cold": cold,
+                "seconds_ray_2x1_warm": warm,
+                "speedup_warm": local / warm,
+                "speedup_cold": local / cold,
+                "results_equal": equal,
+                "ray_overhead_per_unit_s": slope["ray"] - slope["local"],
+                "ray_fixed_cost_per_sweep_s": (tiny[f"ray_{u}"] - u * slope["ray"])
+                - (tiny[f"local_{u}"] - u * slope["local"]),
+                "seconds_tiny_sweeps": tiny,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,51 +20,198 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 SIZES = {  # scale -> script -> arguments
-    "tiny": {"authors_resnet18": ["inequality_throughput.py", "--model", "cifar10_resnet18_standard", "--n", "1",
-                                  "--batch-size", "1", "--repeats", "1"],
-             "authors_small": ["inequality_throughput.py", "--model", "cifar_cnn_a_adv", "--n", "4", "--batch-size", "4",
-                               "--repeats", "1"],
-             "floor": ["battery_floor.py", "--model", "cifar_cnn_a_adv", "--n", "8", "--batch-size", "8",
-                       "--repeats", "1"],
-             "floor_resnet18": ["battery_floor.py", "--model", "cifar10_resnet18_standard", "--n", "2", "--batch-size",
-                                "2", "--repeats", "1", "--no-memory"],
-             "autoattack": ["autoattack_overhead.py", "--model", "cifar_cnn_a_adv", "--n", "4", "--repeats", "1"],
-             "ray": ["ray_scaling.py", "--model", "cifar_cnn_a_adv", "--units", "4", "--shard-size", "4",
-                     "--n-steps", "16"]},
-    "full": {"authors_resnet18": ["inequality_throughput.py", "--model", "cifar10_resnet18_standard", "--n", "8",
-                                  "--batch-size", "8", "--repeats", "2"],
-             "authors_small": ["inequality_throughput.py", "--model", "cifar_cnn_a_adv", "--n", "64", "--batch-size",
-                               "64", "--repeats", "2"],
-             "floor": ["battery_floor.py", "--model", "cifar_cnn_a_adv", "--n", "64", "--batch-size", "64",
-                       "--repeats", "3"],
-             "floor_resnet18": ["battery_floor.py", "--model", "cifar10_resnet18_standard", "--n", "16", "--batch-size",
-                                "16", "--repeats", "2", "--no-memory"],
-             "autoattack": ["autoattack_overhead.py", "--model", "cifar_cnn_a_adv", "--n", "64", "--repeats", "2"],
-             "ray": ["ray_scaling.py", "--model", "cifar_cnn_a_adv", "--units", "4", "--shard-size", "250"]},
+    "tiny": {
+        "authors_resnet18": [
+            "inequality_throughput.py",
+            "--model",
+            "cifar10_resnet18_standard",
+            "--n",
+            "1",
+            "--batch-size",
+            "1",
+            "--repeats",
+            "1",
+        ],
+        "authors_small": [
+            "inequality_throughput.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--n",
+            "4",
+            "--batch-size",
+            "4",
+            "--repeats",
+            "1",
+        ],
+        "floor": [
+            "battery_floor.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--n",
+            "8",
+            "--batch-size",
+            "8",
+            "--repeats",
+            "1",
+        ],
+        "floor_resnet18": [
+            "battery_floor.py",
+            "--model",
+            "cifar10_resnet18_standard",
+            "--n",
+            "2",
+            "--batch-size",
+            "2",
+            "--repeats",
+            "1",
+            "--no-memory",
+        ],
+        "autoattack": [
+            "autoattack_overhead.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--n",
+            "4",
+            "--repeats",
+            "1",
+        ],
+        "ray": [
+            "ray_scaling.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--units",
+            "4",
+            "--shard-size",
+            "4",
+            "--n-steps",
+            "16",
+        ],
+    },
+    "full": {
+        "authors_resnet18": [
+            "inequality_throughput.py",
+            "--model",
+            "cifar10_resnet18_standard",
+            "--n",
+            "8",
+            "--batch-size",
+            "8",
+            "--repeats",
+            "2",
+        ],
+        "authors_small": [
+            "inequality_throughput.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--n",
+            "64",
+            "--batch-size",
+            "64",
+            "--repeats",
+            "2",
+        ],
+        "floor": [
+            "battery_floor.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--n",
+            "64",
+            "--batch-size",
+            "64",
+            "--repeats",
+            "3",
+        ],
+        "floor_resnet18": [
+            "battery_floor.py",
+            "--model",
+            "cifar10_resnet18_standard",
+            "--n",
+            "16",
+            "--batch-size",
+            "16",
+            "--repeats",
+            "2",
+            "--no-memory",
+        ],
+        "autoattack": [
+            "autoattack_overhead.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--n",
+            "64",
+            "--repeats",
+            "2",
+        ],
+        "ray": [
+            "ray_scaling.py",
+            "--model",
+            "cifar_cnn_a_adv",
+            "--units",
+            "4",
+            "--shard-size",
+            "250",
+        ],
+    },
 }
 
 
 def table(r: dict) -> str:
     """The ratios side by side, each with the check of its outputs."""
-    a18, asm, fl, aa, ray = (r[k] for k in ("authors_resnet18", "authors_small", "floor", "autoattack", "ray"))
+    a18, asm, fl, aa, ray = (
+        r[k] for k in ("authors_resnet18", "authors_small", "floor", "autoattack", "ray")
+    )
     f18 = r["floor_resnet18"]
-    rows = [("authors' workflow / battery, ResNet-18", f"{a18['speedup_vs_authors']:.2f}×", "≥ 7× (CPU)",
-             f"{a18['decisions_different_authors']} decisions differ, {a18['attributions_per_image_authors']} IG/image"),
-            ("authors' workflow / battery, small net", f"{asm['speedup_vs_authors']:.2f}×", "≥ 7× (CPU)",
-             f"{asm['decisions_different_authors']} decisions differ"),
-            ("per-image reference / battery, ResNet-18", f"{a18['speedup_vs_per_image']:.2f}×", "",
-             f"{a18['decisions_different_per_image']} decisions differ"),
-            ("battery / compute floor, ResNet-18", f"{f18['ratio_battery_over_floor']:.2f}×", "≤ 1.25× (CPU)",
-             f"{f18['outcomes_different']} outcomes differ (hooked vs plain)"),
-            ("battery / compute floor, small net", f"{fl['ratio_battery_over_floor']:.2f}×", "≤ 1.25× (CPU)",
-             f"{fl['outcomes_different']} outcomes differ (hooked vs plain)"),
-            ("AutoAttack via bench / library", f"{aa['ratio_bench_over_library']:.3f}×", "≤ 1.05×",
-             f"{aa['robust_flags_different']} of {aa['images_compared']} robust flags differ"),
-            ("1 process / Ray 2×1 (warm)", f"{ray['speedup_warm']:.2f}×", "≥ 1.8×",
-             f"results equal: {ray['results_equal']}"),
-            ("Ray overhead per unit", f"{ray['ray_overhead_per_unit_s']:.2f} s", "", ""),
-            ("peak RSS n / 4n", " / ".join(f"{fl[k]:.0f}" for k in fl if k.startswith("max_rss")) + " MB", "flat",
-             "")]
+    rows = [
+        (
+            "authors' workflow / battery, ResNet-18",
+            f"{a18['speedup_vs_authors']:.2f}×",
+            "≥ 7× (CPU)",
+            f"{a18['decisions_different_authors']} decisions differ, {a18['attributions_per_image_authors']} IG/image",
+        ),
+        (
+            "authors' workflow / battery, small net",
+            f"{asm['speedup_vs_authors']:.2f}×",
+            "≥ 7× (CPU)",
+            f"{asm['decisions_different_authors']} decisions differ",
+        ),
+        (
+            "per-image reference / battery, ResNet-18",
+            f"{a18['speedup_vs_per_image']:.2f}×",
+            "",
+            f"{a18['decisions_different_per_image']} decisions differ",
+        ),
+        (
+            "battery / compute floor, ResNet-18",
+            f"{f18['ratio_battery_over_floor']:.2f}×",
+            "≤ 1.25× (CPU)",
+            f"{f18['outcomes_different']} outcomes differ (hooked vs plain)",
+        ),
+        (
+            "battery / compute floor, small net",
+            f"{fl['ratio_battery_over_floor']:.2f}×",
+            "≤ 1.25× (CPU)",
+            f"{fl['outcomes_different']} outcomes differ (hooked vs plain)",
+        ),
+        (
+            "AutoAttack via bench / library",
+            f"{aa['ratio_bench_over_library']:.3f}×",
+            "≤ 1.05×",
+            f"{aa['robust_flags_different']} of {aa['images_compared']} robust flags differ",
+        ),
+        (
+            "1 process / Ray 2×1 (warm)",
+            f"{ray['speedup_warm']:.2f}×",
+            "≥ 1.8×",
+            f"results equal: {ray['results_equal']}",
+        ),
+        ("Ray overhead per unit", f"{ray['ray_overhead_per_unit_s']:.2f} s", "", ""),
+        (
+            "peak RSS n / 4n",
+            " / ".join(f"{fl[k]:.0f}" for k in fl if k.startswith("max_rss")) + " MB",
+            "flat",
+            "",
+        ),
+    ]
     lines = ["| measure | measured | goal | outputs |", "|---|---|---|---|"]
     return "\n".join(lines + [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows])
 
@@ -76,8 +223,12 @@ def main() -> None:
     args = p.parse_args()
     results = {}
     for name, argv in SIZES[args.scale].items():
-        done = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(
+            [sys.executable, str(HERE / argv[0]), *argv[1:]],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
         results[name] = json.loads(done.stdout)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
+import http.server
 import ipaddress
 import os
-import http.server
 import socket
 import threading
 from pathlib import Path
@@ -37,7 +37,11 @@ def no_network(monkeypatch):
         attempts.append(what)
         raise OSError(f"network access in a test: {what} (only 127.0.0.1 is allowed)")
 
-    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+    real_connect, real_connect_ex, real_getaddrinfo = (
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.getaddrinfo,
+    )
 
     def connect(sock, address):
         if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):

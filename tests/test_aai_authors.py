@@ -40,14 +40,17 @@ class Images:
 
     def __init__(self):
         gen = torch.Generator().manual_seed(1)
-        self.x, self.labels = torch.rand(10, 1, 6, 6, generator=gen), np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+        self.x, self.labels = (
+            torch.rand(10, 1, 6, 6, generator=gen),
+            np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0]),
+        )
 
     def load(self, idx):
         return self.x[idx], torch.as_tensor(self.labels[idx])
 
     def batches(self, indices, batch_size):
         for start in range(0, len(indices), batch_size):
-            idx = indices[start:start + batch_size]
+            idx = indices[start : start + batch_size]
             yield (idx, *self.load(idx))
 
 
@@ -93,14 +96,23 @@ def transcribed_aai_topk(model, x_nat, labels, eps, k, steps, seed):
 
 def run_metric(params: InterpretationParams, batch_size: int = 10):
     images = Images()
-    ctx = RunContext(model=tiny_model(), entry=None, protocol=None, testset=images, indices=np.arange(10),
-                     batch_size=batch_size, device=torch.device("cpu"), seed=SEED)
+    ctx = RunContext(
+        model=tiny_model(),
+        entry=None,
+        protocol=None,
+        testset=images,
+        indices=np.arange(10),
+        batch_size=batch_size,
+        device=torch.device("cpu"),
+        seed=SEED,
+    )
     return Interpretation().run(ctx, params)
 
 
 def authors_params(**more) -> InterpretationParams:
-    return InterpretationParams(variant="authors_topk", interpreter="cam", eps=(EPS,), steps=STEPS, k=K,
-                                examples=0, **more)
+    return InterpretationParams(
+        variant="authors_topk", interpreter="cam", eps=(EPS,), steps=STEPS, k=K, examples=0, **more
+    )
 
 
 def test_authors_variant_equals_a_transcription_of_their_loop():
@@ -110,37 +122,69 @@ def test_authors_variant_equals_a_transcription_of_their_loop():
     x, y = images.load(np.arange(10))
     x_ref, tau_ref, per_image_ref = transcribed_aai_topk(model, x, y, EPS, K, STEPS, SEED)
     settings = authors_params().resolved()
-    x_ours = TopKInterpretationAttack(model, torch.full((10,), EPS), STEPS, 0.01, k=K, seed=SEED,
-                                      hinge_weight=settings["hinge_weight"], iterate=settings["iterate"],
-                                      random_start=settings["random_start"]).perturb(x, y)
+    x_ours = TopKInterpretationAttack(
+        model,
+        torch.full((10,), EPS),
+        STEPS,
+        0.01,
+        k=K,
+        seed=SEED,
+        hinge_weight=settings["hinge_weight"],
+        iterate=settings["iterate"],
+        random_start=settings["random_start"],
+    ).perturb(x, y)
     assert torch.allclose(x_ours, x_ref, atol=1e-6)  # same start, same steps, last iterate
     out = run_metric(authors_params())
     changed = out.detail["label_changed_flags"][f"aai_tau@{EPS}"]
-    assert changed == [int(t is None) for t in per_image_ref] and 0 < sum(changed) < 10  # exclusion exercised
-    ours = [None if c else t for t, c in zip(out.detail["per_image_tau"][f"aai_tau@{EPS}"], changed)]
+    assert (
+        changed == [int(t is None) for t in per_image_ref] and 0 < sum(changed) < 10
+    )  # exclusion exercised
+    ours = [
+        None if c else t for t, c in zip(out.detail["per_image_tau"][f"aai_tau@{EPS}"], changed)
+    ]
     assert [t is None for t in ours] == [t is None for t in per_image_ref]
-    assert [t for t in ours if t is not None] == pytest.approx([t for t in per_image_ref if t is not None], abs=1e-5)
+    assert [t for t in ours if t is not None] == pytest.approx(
+        [t for t in per_image_ref if t is not None], abs=1e-5
+    )
     assert out.values[f"aai_tau@{EPS}"] == pytest.approx(tau_ref, abs=1e-5)
 
 
 def test_authors_variant_is_not_the_hinge_variant_and_is_recorded():
-    authors, hinge = run_metric(authors_params()), run_metric(authors_params().model_copy(update={"variant": "bench_hinge"}))
+    authors, hinge = (
+        run_metric(authors_params()),
+        run_metric(authors_params().model_copy(update={"variant": "bench_hinge"})),
+    )
     assert hinge.detail["label_changed"][f"aai_tau@{EPS}"] == 0
-    assert authors.values[f"aai_tau@{EPS}"] != pytest.approx(hinge.values[f"aai_tau@{EPS}"], abs=1e-3)
-    assert {f: authors.detail[f] for f in AUTHORS_TOPK} == AUTHORS_TOPK and authors.detail["variant"] == "authors_topk"
+    assert authors.values[f"aai_tau@{EPS}"] != pytest.approx(
+        hinge.values[f"aai_tau@{EPS}"], abs=1e-3
+    )
+    assert {f: authors.detail[f] for f in AUTHORS_TOPK} == AUTHORS_TOPK and authors.detail[
+        "variant"
+    ] == "authors_topk"
     records = Interpretation().records(authors.values, authors.detail, authors_params())
-    assert records[0].params["variant"] == "authors_topk" and records[0].params["cam_label"] == "true"
+    assert (
+        records[0].params["variant"] == "authors_topk" and records[0].params["cam_label"] == "true"
+    )
     assert records[0].n == 10 - authors.detail["label_changed"][f"aai_tau@{EPS}"]
 
 
 def test_authors_variant_refuses_settings_it_fixes():
-    for clash in ({"hinge_weight": 1.0}, {"iterate": "best"}, {"random_start": False}, {"cam_label": "predicted"},
-                  {"objective": "l1"}):
+    for clash in (
+        {"hinge_weight": 1.0},
+        {"iterate": "best"},
+        {"random_start": False},
+        {"cam_label": "predicted"},
+        {"objective": "l1"},
+    ):
         with pytest.raises(ValueError, match="authors_topk"):
             authors_params(**clash)
     assert authors_params(iterate="last").resolved() == AUTHORS_TOPK
-    assert InterpretationParams(eps=(0.1,)).resolved() == {"hinge_weight": 1.0, "iterate": "best",
-                                                          "random_start": False, "cam_label": "predicted"}
+    assert InterpretationParams(eps=(0.1,)).resolved() == {
+        "hinge_weight": 1.0,
+        "iterate": "best",
+        "random_start": False,
+        "cam_label": "predicted",
+    }
 
 
 def test_every_interpretation_protocol_names_its_variant():

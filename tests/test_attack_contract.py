@@ -48,7 +48,11 @@ def test_the_worked_example_of_docs_extending_meets_the_contract():
     from pathlib import Path
 
     text = (Path(__file__).parents[1] / "docs" / "extending.md").read_text(encoding="utf-8")
-    code = next(block for block in re.findall(r"```python\n(.*?)```", text, re.S) if "register_attack(\"fgsm\")" in block)
+    code = next(
+        block
+        for block in re.findall(r"```python\n(.*?)```", text, re.S)
+        if 'register_attack("fgsm")' in block
+    )
     if "fgsm" not in ATTACKS:
         exec(compile(code, "docs/extending.md", "exec"), {"__name__": "docs_fgsm"})
     for case in ATTACKS.get("fgsm").contract_cases:
@@ -71,12 +75,16 @@ def check_contract(name: str, case: str) -> None:
         assert float(delta.abs().max()) <= attack.eps + 1e-6
     if getattr(attack, "in_bounds", True):
         assert float(x_adv.min()) >= -1e-6 and float(x_adv.max()) <= 1 + 1e-6
-    assert not model.training and all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    assert not model.training and all(
+        torch.equal(v, model.state_dict()[k]) for k, v in before.items()
+    )
     assert not any(p.requires_grad for p in model.parameters())
     assert torch.equal(x_adv, run(name, case, model, x, y, seed=3)[1])  # same seed, same examples
     assert not torch.equal(x_adv, x)  # it did attack
     if getattr(attack, "random_start", False) or (name == "noise" and "random" in case):
-        assert not torch.equal(x_adv, run(name, case, model, x, y, seed=4)[1])  # the seed reaches the start
+        assert not torch.equal(
+            x_adv, run(name, case, model, x, y, seed=4)[1]
+        )  # the seed reaches the start
 
 
 def test_the_inductive_attacks_give_the_battery_s_images():
@@ -89,16 +97,33 @@ def test_the_inductive_attacks_give_the_battery_s_images():
     x = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         y = model(x).argmax(1)  # every image "correct", so the battery attacks all of them
-    params = InequalityParams.model_validate({
-        "attribution": {"n_steps": 8}, "region_size": 4, "gini": {"transform": "positive"},
-        "noise": {"k": [100], "distribution": "uniform_image_range", "clamp": "image_range"},
-        "occlusion": {"budgets": [[3, 2]], "colors": ["black", "grey"], "black": "image_min", "centres": "pixel",
-                      "centre_transform": "signed", "loop": "radius_outer"}})
-    record = inequality_batch(model, x, y, np.arange(4), params, seed=5, batch_size=64, keep_images=True)
+    params = InequalityParams.model_validate(
+        {
+            "attribution": {"n_steps": 8},
+            "region_size": 4,
+            "gini": {"transform": "positive"},
+            "noise": {"k": [100], "distribution": "uniform_image_range", "clamp": "image_range"},
+            "occlusion": {
+                "budgets": [[3, 2]],
+                "colors": ["black", "grey"],
+                "black": "image_min",
+                "centres": "pixel",
+                "centre_transform": "signed",
+                "loop": "radius_outer",
+            },
+        }
+    )
+    record = inequality_batch(
+        model, x, y, np.arange(4), params, seed=5, batch_size=64, keep_images=True
+    )
     common = {"attribution": {"n_steps": 8}, "seed": 5}
     for mode, value in (("add", "noise_i_err@100"), ("replace", "noise_ii_err@100")):
         mine = make_attack("noise", model, k=100, mode=mode, **common).perturb(x, y)
         assert torch.allclose(mine, record.images[value], atol=1e-6), mode
     for colour in ("black", "grey"):
-        mine = make_attack("occlusion", model, count=3, radius=2, colour=colour, **common).perturb(x, y)
-        assert torch.allclose(mine, record.images[f"occlusion_{colour}_err@N3R2"], atol=1e-6), colour
+        mine = make_attack("occlusion", model, count=3, radius=2, colour=colour, **common).perturb(
+            x, y
+        )
+        assert torch.allclose(mine, record.images[f"occlusion_{colour}_err@N3R2"], atol=1e-6), (
+            colour
+        )

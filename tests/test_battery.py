@@ -36,15 +36,28 @@ def test_interrupted_run_resumes_from_finished_metrics(quick, tmp_path, monkeypa
     result_file = tmp_path / entry.id / "cifar10-default.json"
     partial = result_file.with_suffix(".partial.json")
     # Simulate a run that stopped after the metric finished: the partial file is there, the result is not.
-    partial.write_text(json.dumps({"protocol_digest": quick.digest(), "sample_ids": first.provenance.sample_ids,
-                                   "metrics": {"clean_accuracy": {"values": {"clean_accuracy": 0.125},
-                                                                  "detail": {"n": 40, "correct": 5,
-                                                                             "resumed": True}}}}))
+    partial.write_text(
+        json.dumps(
+            {
+                "protocol_digest": quick.digest(),
+                "sample_ids": first.provenance.sample_ids,
+                "metrics": {
+                    "clean_accuracy": {
+                        "values": {"clean_accuracy": 0.125},
+                        "detail": {"n": 40, "correct": 5, "resumed": True},
+                    }
+                },
+            }
+        )
+    )
     result_file.unlink()
     metric = METRICS.get("clean_accuracy")
     monkeypatch.setattr(type(metric), "run", lambda *a: pytest.fail("a finished metric ran again"))
     resumed = run_battery(entry, quick, results_dir=tmp_path, batch_size=16, device="cpu")
-    assert resumed.metrics == {"clean_accuracy": 0.125} and resumed.details["clean_accuracy"]["resumed"] is True
+    assert (
+        resumed.metrics == {"clean_accuracy": 0.125}
+        and resumed.details["clean_accuracy"]["resumed"] is True
+    )
     assert result_file.is_file() and not partial.exists()
 
 
@@ -52,24 +65,48 @@ def test_partial_state_of_another_protocol_is_ignored(quick, tmp_path):
     entry = ZOO.get("cifar_cnn_a_adv")
     partial = tmp_path / entry.id / "cifar10-default.partial.json"
     partial.parent.mkdir(parents=True)
-    partial.write_text(json.dumps({"protocol_digest": "different", "sample_ids": [],
-                                   "metrics": {"clean_accuracy": {"values": {"clean_accuracy": 0.123}, "detail": {}}}}))
+    partial.write_text(
+        json.dumps(
+            {
+                "protocol_digest": "different",
+                "sample_ids": [],
+                "metrics": {"clean_accuracy": {"values": {"clean_accuracy": 0.123}, "detail": {}}},
+            }
+        )
+    )
     result = run_battery(entry, quick, results_dir=tmp_path, batch_size=16, device="cpu")
     assert result.metrics["clean_accuracy"] != 0.123
 
 
 def test_correct_only_selection_by_a_group(shared_assets, tmp_path):
     protocol = get_protocol("cifar10-default").resolve("cifar10", n_examples=30)
-    selection = protocol.selection.model_copy(update={"only_correct": True,
-                                                      "correct_by": ("cifar_cnn_a_adv", "cifar_captum_net")})
+    selection = protocol.selection.model_copy(
+        update={"only_correct": True, "correct_by": ("cifar_cnn_a_adv", "cifar_captum_net")}
+    )
     protocol = protocol.model_copy(update={"selection": selection})
-    result = run_battery(ZOO.get("cifar_cnn_a_adv"), protocol, results_dir=tmp_path, batch_size=64, device="cpu",
-                         zoo=ZOO)
-    assert result.metrics["clean_accuracy"] == 1.0  # every kept image is one it classifies correctly
-    other = run_battery(ZOO.get("cifar_captum_net"), protocol, results_dir=tmp_path, batch_size=64, device="cpu",
-                        zoo=ZOO)
+    result = run_battery(
+        ZOO.get("cifar_cnn_a_adv"),
+        protocol,
+        results_dir=tmp_path,
+        batch_size=64,
+        device="cpu",
+        zoo=ZOO,
+    )
+    assert (
+        result.metrics["clean_accuracy"] == 1.0
+    )  # every kept image is one it classifies correctly
+    other = run_battery(
+        ZOO.get("cifar_captum_net"),
+        protocol,
+        results_dir=tmp_path,
+        batch_size=64,
+        device="cpu",
+        zoo=ZOO,
+    )
     assert other.metrics["clean_accuracy"] == 1.0
-    assert result.provenance.sample_ids == other.provenance.sample_ids != [str(i) for i in range(30)]
+    assert (
+        result.provenance.sample_ids == other.provenance.sample_ids != [str(i) for i in range(30)]
+    )
 
 
 # --- faults and concurrency (issue 13): corrupt resume state, two runs of one unit at once ---
@@ -80,10 +117,21 @@ CORRUPT_PARTIALS = {
     "not utf-8": lambda digest, ids: b"\xff\xfe\x00".decode("latin-1"),
     "a list": lambda digest, ids: "[1, 2, 3]",
     "metric without values": lambda digest, ids: json.dumps(
-        {"protocol_digest": digest, "sample_ids": ids, "metrics": {"clean_accuracy": {"detail": {}}}}),
+        {
+            "protocol_digest": digest,
+            "sample_ids": ids,
+            "metrics": {"clean_accuracy": {"detail": {}}},
+        }
+    ),
     "non-numeric value": lambda digest, ids: json.dumps(
-        {"protocol_digest": digest, "sample_ids": ids,
-         "metrics": {"clean_accuracy": {"values": {"clean_accuracy": "high"}, "detail": {"n": 40}}}}),
+        {
+            "protocol_digest": digest,
+            "sample_ids": ids,
+            "metrics": {
+                "clean_accuracy": {"values": {"clean_accuracy": "high"}, "detail": {"n": 40}}
+            },
+        }
+    ),
     "empty": lambda digest, ids: "",
 }
 
@@ -96,25 +144,58 @@ def test_corrupt_partial_state_is_discarded_with_a_warning_and_recomputed(quick,
     clean = run_battery(entry, quick, results_dir=tmp_path / "clean", batch_size=16, device="cpu")
     partial = tmp_path / "run" / entry.id / "cifar10-default.partial.json"
     partial.parent.mkdir(parents=True)
-    partial.write_text(CORRUPT_PARTIALS[kind](quick.digest(), clean.provenance.sample_ids), encoding="latin-1")
+    partial.write_text(
+        CORRUPT_PARTIALS[kind](quick.digest(), clean.provenance.sample_ids), encoding="latin-1"
+    )
     with pytest.warns(ResumeStateWarning, match="Discarding resume state"):
         again = run_battery(entry, quick, results_dir=tmp_path / "run", batch_size=16, device="cpu")
     assert again.metrics == clean.metrics and again.details == clean.details
 
 
-def test_two_concurrent_runs_of_one_unit_both_end_cleanly_with_the_single_run_result(shared_assets, tmp_path):
+def test_two_concurrent_runs_of_one_unit_both_end_cleanly_with_the_single_run_result(
+    shared_assets, tmp_path
+):
     """Two ``bench evaluate`` processes of the same model and protocol at once: one waits for the other's lock."""
     import subprocess
     import sys
 
-    args = [sys.executable, "-m", "bench.cli.main", "evaluate", "--model", "cifar_cnn_a_adv", "--protocol", "quick",
-            "--n-examples", "8", "--batch-size", "4", "--device", "cpu", "--no-progress", "--json"]
-    procs = [subprocess.Popen(args + ["--results", str(tmp_path / "shared")], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    args = [
+        sys.executable,
+        "-m",
+        "bench.cli.main",
+        "evaluate",
+        "--model",
+        "cifar_cnn_a_adv",
+        "--protocol",
+        "quick",
+        "--n-examples",
+        "8",
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--json",
+    ]
+    procs = [
+        subprocess.Popen(
+            args + ["--results", str(tmp_path / "shared")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
     assert not any("Traceback" in err for _, err in outs)
-    single = subprocess.run(args + ["--results", str(tmp_path / "single")], capture_output=True, text=True, timeout=600)
+    single = subprocess.run(
+        args + ["--results", str(tmp_path / "single")], capture_output=True, text=True, timeout=600
+    )
     values = [[(v["name"], v["value"]) for v in json.loads(out)["values"]] for out, _ in outs]
-    assert values[0] == values[1] == [(v["name"], v["value"]) for v in json.loads(single.stdout)["values"]]
+    assert (
+        values[0]
+        == values[1]
+        == [(v["name"], v["value"]) for v in json.loads(single.stdout)["values"]]
+    )
     assert len(list((tmp_path / "shared").glob("*/*.json"))) == 1

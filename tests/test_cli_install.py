@@ -13,10 +13,10 @@ import ast
 import importlib.metadata
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -44,8 +44,12 @@ def imported_modules(root: Path = ROOT / "bench") -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        fallback = {id(n) for h in ast.walk(tree) if _catches_import_error(h) or _suppresses_import_error(h)
-                    for n in ast.walk(h)}
+        fallback = {
+            id(n)
+            for h in ast.walk(tree)
+            if _catches_import_error(h) or _suppresses_import_error(h)
+            for n in ast.walk(h)
+        }
         for node in ast.walk(tree):
             names = _imported_names(node) if id(node) not in fallback else []
             for name in names:
@@ -55,17 +59,27 @@ def imported_modules(root: Path = ROOT / "bench") -> dict[str, set[str]]:
 
 def _catches_import_error(node) -> bool:
     caught = getattr(node, "type", None) if isinstance(node, ast.ExceptHandler) else None
-    names = [e.id for e in (caught.elts if isinstance(caught, ast.Tuple) else [caught]) if isinstance(e, ast.Name)]
+    names = [
+        e.id
+        for e in (caught.elts if isinstance(caught, ast.Tuple) else [caught])
+        if isinstance(e, ast.Name)
+    ]
     return bool({"ImportError", "ModuleNotFoundError"} & set(names))
 
 
 def _suppresses_import_error(node) -> bool:
     """``with contextlib.suppress(ImportError):`` (or ``suppress(ModuleNotFoundError)``)."""
-    calls = [i.context_expr for i in node.items if isinstance(i.context_expr, ast.Call)] \
-        if isinstance(node, ast.With) else []
-    return any(getattr(c.func, "attr", getattr(c.func, "id", None)) == "suppress"
-               and {"ImportError", "ModuleNotFoundError"} & {a.id for a in c.args if isinstance(a, ast.Name)}
-               for c in calls)
+    calls = (
+        [i.context_expr for i in node.items if isinstance(i.context_expr, ast.Call)]
+        if isinstance(node, ast.With)
+        else []
+    )
+    return any(
+        getattr(c.func, "attr", getattr(c.func, "id", None)) == "suppress"
+        and {"ImportError", "ModuleNotFoundError"}
+        & {a.id for a in c.args if isinstance(a, ast.Name)}
+        for c in calls
+    )
 
 
 def _imported_names(node) -> list[str]:
@@ -73,8 +87,13 @@ def _imported_names(node) -> list[str]:
         return [a.name for a in node.names]
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         return [node.module]
-    if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
-            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+    if (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
         return [node.args[0].value]
     return []
 
@@ -93,9 +112,17 @@ THIRD_PARTY = third_party(IMPORTS)
 
 def test_every_third_party_import_is_a_declared_dependency():
     runtime = set(declared())
-    optional = {name for group in PYPROJECT["project"]["optional-dependencies"] if group != "test"
-                for name in declared(group)}
-    undeclared = {m: sorted(IMPORTS[m]) for m, dists in THIRD_PARTY.items() if not dists & (runtime | optional)}
+    optional = {
+        name
+        for group in PYPROJECT["project"]["optional-dependencies"]
+        if group != "test"
+        for name in declared(group)
+    }
+    undeclared = {
+        m: sorted(IMPORTS[m])
+        for m, dists in THIRD_PARTY.items()
+        if not dists & (runtime | optional)
+    }
     assert not undeclared, f"imported by bench but not in pyproject's dependencies: {undeclared}"
 
 
@@ -112,7 +139,9 @@ def test_the_scan_sees_lazy_and_indirect_imports():
     assert "bench/compat.py" in IMPORTS["pyautoattack"]  # importlib.import_module("pyautoattack")
     tree = ast.parse("try:\n    import first_choice\nexcept ImportError:\n    import old_name\n")
     handler = tree.body[0].handlers[0]
-    assert _catches_import_error(handler) and _imported_names(tree.body[0].body[0]) == ["first_choice"]
+    assert _catches_import_error(handler) and _imported_names(tree.body[0].body[0]) == [
+        "first_choice"
+    ]
     optional = ast.parse("with contextlib.suppress(ImportError):\n    import extra\n").body[0]
     assert _suppresses_import_error(optional)
     assert not _suppresses_import_error(ast.parse("with open(f):\n    pass").body[0])
@@ -132,7 +161,10 @@ def test_readme_install_is_one_line_with_the_cpu_only_alternative_beside_it():
     cpu = [line for line in readme.splitlines() if "download.pytorch.org/whl/cpu" in line]
     assert cpu, "README does not say how to install the CPU-only torch"
     runtime = declared()
-    for name in ("torch", "torchvision"):  # the CPU wheels asked for are pyproject's own pins, quoted for the shell
+    for name in (
+        "torch",
+        "torchvision",
+    ):  # the CPU wheels asked for are pyproject's own pins, quoted for the shell
         assert any(f'"{runtime[name]}"' in line for line in cpu), runtime[name]
     position = readme.index(cpu[0])
     assert position < readme.index("## "), "the CPU-only install belongs beside the first command"

@@ -35,16 +35,31 @@ class RecordingBars:
 
 def tiny_net(channels: int = 3, seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(channels, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten(),
-                         nn.Linear(128, 10)).eval()
+    return nn.Sequential(
+        nn.Conv2d(channels, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(4),
+        nn.Flatten(),
+        nn.Linear(128, 10),
+    ).eval()
 
 
 def context(model, x, y, batch_size, advance, state_dir=None, dataset="cifar10", eps=8 / 255):
     testset = ArrayTestSet("t", (x * 255).round().byte().numpy(), y.numpy(), origin="t")
     protocol = get_protocol("quick").resolve(dataset).model_copy(update={"eps": eps})
     entry = SimpleNamespace(preprocessing=SimpleNamespace(input_size=tuple(x.shape[1:])))
-    return RunContext(model, entry, protocol, testset, np.arange(len(y)), batch_size, torch.device("cpu"), 0,
-                      advance, state_dir=state_dir)
+    return RunContext(
+        model,
+        entry,
+        protocol,
+        testset,
+        np.arange(len(y)),
+        batch_size,
+        torch.device("cpu"),
+        0,
+        advance,
+        state_dir=state_dir,
+    )
 
 
 def images(n: int, seed: int = 0, size: int = 8):
@@ -58,9 +73,15 @@ def test_inequality_bar_ends_full_including_the_last_batch(tmp_path, batch_size,
 
     x, y = images(8, size=8)
     bars = RecordingBars()
-    params = InequalityParams.model_validate({"attribution": {"n_steps": 2}, "region_size": 2, "noise": {"k": [4]},
-                                              "occlusion": {"budgets": [[1, 1]], "colors": ["black"]},
-                                              "examples": 0})
+    params = InequalityParams.model_validate(
+        {
+            "attribution": {"n_steps": 2},
+            "region_size": 2,
+            "noise": {"k": [4]},
+            "occlusion": {"budgets": [[1, 1]], "colors": ["black"]},
+            "examples": 0,
+        }
+    )
     ctx = context(tiny_net(), x, y, batch_size, bars("inequality", 8), state_dir=tmp_path)
     METRICS.get("inequality").run(ctx, params)
     assert bars.advances() == expected  # was [] for one batch (0/8) and [3, 3] for three
@@ -90,13 +111,22 @@ def test_autoattack_bar_moves_per_batch_while_each_attack_runs(tmp_path, monkeyp
     monkeypatch.setattr(aa, "run_one_attack", marked)
     bars = RecordingBars(log)
     ctx = context(model, x, y, 5, bars("AutoAttack", 15), state_dir=tmp_path)
-    METRICS.get("autoattack").run(ctx, AutoAttackParams(version="custom", attacks=("apgd-ce", "apgd-t")))
+    METRICS.get("autoattack").run(
+        ctx, AutoAttackParams(version="custom", attacks=("apgd-ce", "apgd-t"))
+    )
     end = log.index(("end", "apgd-ce"))
-    during = log[log.index(("start", "apgd-ce")) + 1:end]
-    assert [n for _, n, _ in during] == [2, 3]  # batches 1 and 2 of 3 (5 of 15 images each): 1/3, 2/3 of a 7.5 share
-    assert log[end + 1][:2] == ("advance", 3) and "robust" in log[end + 1][2]  # the attack's end fills its share
+    during = log[log.index(("start", "apgd-ce")) + 1 : end]
+    assert [n for _, n, _ in during] == [
+        2,
+        3,
+    ]  # batches 1 and 2 of 3 (5 of 15 images each): 1/3, 2/3 of a 7.5 share
+    assert (
+        log[end + 1][:2] == ("advance", 3) and "robust" in log[end + 1][2]
+    )  # the attack's end fills its share
     assert sum(bars.advances()) == 15 and min(bars.advances()) >= 0
-    assert log[-1][0] == "advance" and "robust" in log[-1][2]  # ends with the robust accuracy beside the bar
+    assert (
+        log[-1][0] == "advance" and "robust" in log[-1][2]
+    )  # ends with the robust accuracy beside the bar
 
 
 def test_autoattack_bar_ends_full_when_resumed_or_nothing_is_left(tmp_path):
@@ -107,11 +137,15 @@ def test_autoattack_bar_ends_full_when_resumed_or_nothing_is_left(tmp_path):
     params = AutoAttackParams(version="custom", attacks=("apgd-ce", "apgd-t"))
     METRICS.get("autoattack").run(context(model, x, y, 5, None, state_dir=tmp_path), params)
     resumed = RecordingBars()
-    METRICS.get("autoattack").run(context(model, x, y, 5, resumed("AutoAttack", 10), state_dir=tmp_path), params)
+    METRICS.get("autoattack").run(
+        context(model, x, y, 5, resumed("AutoAttack", 10), state_dir=tmp_path), params
+    )
     assert sum(resumed.advances()) == 10  # both attacks finished before: the bar still fills
     wrong = RecordingBars()
-    METRICS.get("autoattack").run(context(model, x, (y + 1) % 10, 5, wrong("AutoAttack", 10),
-                                          state_dir=tmp_path / "wrong"), params)
+    METRICS.get("autoattack").run(
+        context(model, x, (y + 1) % 10, 5, wrong("AutoAttack", 10), state_dir=tmp_path / "wrong"),
+        params,
+    )
     assert sum(wrong.advances()) == 10  # no image clean-correct: no attack runs, the bar fills
 
 
@@ -123,7 +157,9 @@ def test_bars_go_to_stderr_and_leave_stdout_alone_on_a_terminal(capsys, monkeypa
     monkeypatch.setattr(output, "stderr", Console(stderr=True, force_terminal=True, width=100))
     with output.progress_bars() as factory:
         factory("work", 4)(4)
-        output.print_json({"inside": "the bars"})  # rich's default redirect_stdout would send this to stderr
+        output.print_json(
+            {"inside": "the bars"}
+        )  # rich's default redirect_stdout would send this to stderr
     out, err = capsys.readouterr()
     assert json.loads(out) == {"inside": "the bars"}
     assert "work" in err and "4/4" in err
@@ -142,7 +178,10 @@ def test_bars_on_a_stderr_that_is_not_a_terminal_are_one_line_each_when_done(cap
     assert json.loads(out) == [1]
     lines = err.splitlines()
     assert re.fullmatch(r"model: AutoAttack: 3/3 in \d+\.\d s, robust 0\.25", lines[0])
-    assert re.fullmatch(r"model: Inequality: 4/4 in \d+\.\d s, loss 0\.5", lines[1]) and len(lines) == 2
+    assert (
+        re.fullmatch(r"model: Inequality: 4/4 in \d+\.\d s, loss 0\.5", lines[1])
+        and len(lines) == 2
+    )
 
 
 def test_transfer_json_keeps_the_progress_bars(capsys, monkeypatch):
@@ -159,12 +198,25 @@ def test_transfer_json_keeps_the_progress_bars(capsys, monkeypatch):
 
     monkeypatch.setattr(bench.transfer, "transfer_table", fake_table)
     monkeypatch.setattr(bench.transfer, "render_markdown", lambda table, title: title)
-    assert main(["transfer", "--models", "cifar_smallgap_normal", "cifar_smallgap_adv", "--json"]) == 0
+    assert (
+        main(["transfer", "--models", "cifar_smallgap_normal", "cifar_smallgap_adv", "--json"]) == 0
+    )
     out, err = capsys.readouterr()
     assert json.loads(out)["models"] == ["cifar_smallgap_normal", "cifar_smallgap_adv"]
     assert seen["progress"] is not None and "crafting" in err and "2/2" in err
-    assert main(["transfer", "--models", "cifar_smallgap_normal", "cifar_smallgap_adv", "--json",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "transfer",
+                "--models",
+                "cifar_smallgap_normal",
+                "cifar_smallgap_adv",
+                "--json",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert seen["progress"] is None and "crafting" not in capsys.readouterr().err
 
 
@@ -175,13 +227,39 @@ def test_training_with_progress_bars_raises_no_torch_user_warning(tmp_path):
     import subprocess
     import sys
 
-    command = [sys.executable, "-W", "error::UserWarning", "-m", "bench.cli.main", "train", "--recipe", "digits-pgd-at",
-               "--dataset", "digits", "--arch", "digits_gap", "--epochs", "1", "--warmup-steps", "2",
-               "--out", str(tmp_path / "run"), "--device", "cpu"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "BENCH_CACHE": str(tmp_path / "cache")})
+    command = [
+        sys.executable,
+        "-W",
+        "error::UserWarning",
+        "-m",
+        "bench.cli.main",
+        "train",
+        "--recipe",
+        "digits-pgd-at",
+        "--dataset",
+        "digits",
+        "--arch",
+        "digits_gap",
+        "--epochs",
+        "1",
+        "--warmup-steps",
+        "2",
+        "--out",
+        str(tmp_path / "run"),
+        "--device",
+        "cpu",
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "BENCH_CACHE": str(tmp_path / "cache")},
+    )
     assert done.returncode == 0, done.stderr
-    assert "UserWarning" not in done.stderr and "loss" in done.stderr, done.stderr  # the bar showed the loss
+    assert "UserWarning" not in done.stderr and "loss" in done.stderr, (
+        done.stderr
+    )  # the bar showed the loss
 
 
 def test_submit_json_prints_only_the_result_on_stdout(tmp_path, capsys, monkeypatch):
@@ -193,11 +271,19 @@ def test_submit_json_prints_only_the_result_on_stdout(tmp_path, capsys, monkeypa
     checkpoint = tmp_path / "net.pt"
     checkpoint.write_bytes(b"weights")
     entry = tmp_path / "entry.yaml"
-    entry.write_text("id: my_net\ndataset: cifar10\nnum_classes: 10\ntraining: {method: standard, threat_model: none}\n"
-                     f"architecture: {{name: cnn_a}}\nsource: {{loader: user_checkpoint, path: {checkpoint}}}\n"
-                     "preprocessing: {input_size: [3, 32, 32]}\n")
-    monkeypatch.setattr(bench.cli.cmd_evaluate, "evaluate_entry", lambda e, zoo, args: print_json({"model": e.id}))
-    monkeypatch.setattr(bench.cli.cmd_leaderboard, "write_leaderboards", lambda results, out: ["README.md"])
+    entry.write_text(
+        "id: my_net\ndataset: cifar10\nnum_classes: 10\ntraining: {method: standard, threat_model: none}\n"
+        f"architecture: {{name: cnn_a}}\nsource: {{loader: user_checkpoint, path: {checkpoint}}}\n"
+        "preprocessing: {input_size: [3, 32, 32]}\n"
+    )
+    monkeypatch.setattr(
+        bench.cli.cmd_evaluate, "evaluate_entry", lambda e, zoo, args: print_json({"model": e.id})
+    )
+    monkeypatch.setattr(
+        bench.cli.cmd_leaderboard, "write_leaderboards", lambda results, out: ["README.md"]
+    )
     assert main(["submit", str(entry), "--json", "--results", str(tmp_path / "r" / "results")]) == 0
     out, err = capsys.readouterr()
-    assert json.loads(out) == {"model": "my_net"} and "Leaderboards updated: 1 pages" in " ".join(err.split())
+    assert json.loads(out) == {"model": "my_net"} and "Leaderboards updated: 1 pages" in " ".join(
+        err.split()
+    )

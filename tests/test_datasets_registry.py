@@ -21,7 +21,10 @@ def test_robustbench_defaults_and_paper_001_mnist():
 
 
 def test_eps_is_written_as_people_write_it():
-    assert DATASETS["cifar10"].format_eps(8 / 255) == "8/255" and DATASETS["mnist"].format_eps(0.3) == "0.3"
+    assert (
+        DATASETS["cifar10"].format_eps(8 / 255) == "8/255"
+        and DATASETS["mnist"].format_eps(0.3) == "0.3"
+    )
 
 
 def test_every_entry_with_class_names_names_every_class():

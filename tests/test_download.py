@@ -79,7 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = route.body[start:]
         self.send_response(206 if start else 200)
         if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(route.body) - 1}/{len(route.body)}")
+            self.send_header(
+                "Content-Range", f"bytes {start}-{len(route.body) - 1}/{len(route.body)}"
+            )
         self.send_header("Content-Type", route.content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -122,7 +124,9 @@ def _range_start(header: str | None) -> int:
 def server() -> Iterator[Server]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.state = Server(base_url=f"http://127.0.0.1:{httpd.server_address[1]}")
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield httpd.state
     httpd.shutdown()
@@ -160,7 +164,9 @@ def test_downloads_verifies_and_stores_under_subdir(server: Server, cache: Path)
 
 
 def test_explicit_fname_and_unpinned_download(server: Server, cache: Path) -> None:
-    path = fetch(server.url("/w/model.pt"), sha256=None, subdir="a/b", fname="renamed.bin", progress=False)
+    path = fetch(
+        server.url("/w/model.pt"), sha256=None, subdir="a/b", fname="renamed.bin", progress=False
+    )
     assert path == (cache / "a" / "b" / "renamed.bin").resolve()
     assert path.read_bytes() == BODY
 
@@ -172,9 +178,17 @@ def test_progress_bar_path_downloads_the_same_bytes(server: Server) -> None:
 
 @pytest.mark.parametrize(
     ("path", "fname"),
-    [("/model.pt", "../escape.pt"), ("/model.pt", "a/b.pt"), ("/model.pt", ".."), ("/dir/", None), ("/x%2F..%2Fy", None)],
+    [
+        ("/model.pt", "../escape.pt"),
+        ("/model.pt", "a/b.pt"),
+        ("/model.pt", ".."),
+        ("/dir/", None),
+        ("/x%2F..%2Fy", None),
+    ],
 )
-def test_unsafe_or_empty_file_names_are_refused(server: Server, cache: Path, path: str, fname: str | None) -> None:
+def test_unsafe_or_empty_file_names_are_refused(
+    server: Server, cache: Path, path: str, fname: str | None
+) -> None:
     with pytest.raises(DownloadError, match="file name"):
         fetch(server.url(path), sha256=None, subdir=SUBDIR, fname=fname, progress=False)
     assert server.seen == []
@@ -188,14 +202,18 @@ def test_subdir_cannot_leave_the_cache(server: Server) -> None:
 
 
 def test_final_name_never_exists_while_bytes_arrive(server: Server, cache: Path) -> None:
-    body = bytes(range(256)) * 12_000  # 3 MiB: the client writes chunks before the second half is sent
+    body = (
+        bytes(range(256)) * 12_000
+    )  # 3 MiB: the client writes chunks before the second half is sent
     dest = cache / SUBDIR / "big.pt"
     part = cache / SUBDIR / "big.pt.part"
     observed: list[tuple[int, bool]] = []
 
     def look() -> None:
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < download.STREAM_CHUNK_BYTES):
+        while time.monotonic() < deadline and (
+            not part.exists() or part.stat().st_size < download.STREAM_CHUNK_BYTES
+        ):
             time.sleep(0.01)
         observed.append((part.stat().st_size if part.exists() else 0, dest.exists()))
 
@@ -245,7 +263,9 @@ def test_part_longer_than_the_file_is_discarded_on_416(server: Server, cache: Pa
     assert path.read_bytes() == BODY
 
 
-def test_stalled_server_times_out_into_download_error(server: Server, cache: Path, monkeypatch) -> None:
+def test_stalled_server_times_out_into_download_error(
+    server: Server, cache: Path, monkeypatch
+) -> None:
     monkeypatch.setattr(resumable, "READ_TIMEOUT_S", 0.3)
     release = threading.Event()
     url = server.url("/model.pt", Route(stall=release))
@@ -308,7 +328,9 @@ def test_html_served_as_octet_stream_is_sniffed(server: Server, cache: Path, pag
 
 def test_binary_that_mentions_html_later_is_accepted(server: Server) -> None:
     body = b"\x80\x02}q\x00<html> inside a pickle is just bytes"
-    path = fetch(server.url("/model.pt", Route(body=body)), sha256=None, subdir=SUBDIR, progress=False)
+    path = fetch(
+        server.url("/model.pt", Route(body=body)), sha256=None, subdir=SUBDIR, progress=False
+    )
     assert path.read_bytes() == body
 
 
@@ -362,14 +384,18 @@ def test_cached_file_with_wrong_hash_says_delete_it(server: Server, cache: Path)
     assert server.seen == []
 
 
-def test_offline_returns_cached_file_without_request(server: Server, cache: Path, monkeypatch) -> None:
+def test_offline_returns_cached_file_without_request(
+    server: Server, cache: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("BENCH_OFFLINE", "1")
     placed = _place(cache, b"unpinned cached bytes")
     assert fetch(server.url("/model.pt"), sha256=None, subdir=SUBDIR) == placed.resolve()
     assert server.seen == []
 
 
-def test_offline_missing_file_says_what_to_place_where(server: Server, cache: Path, monkeypatch) -> None:
+def test_offline_missing_file_says_what_to_place_where(
+    server: Server, cache: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("BENCH_OFFLINE", "1")
     url = server.url("/model.pt")
     with pytest.raises(MissingFileError) as err:

@@ -48,39 +48,71 @@ def settings(tmp_path, name: str, batch_size: int = 100) -> RunSettings:
 
 def comparable(result) -> tuple:
     """What a sharded run must reproduce: values, details, flags and the sample ids (not the timing)."""
-    return ([v.model_dump() for v in result.values], result.details, result.flags, result.provenance.sample_ids,
-            result.protocol_digest)
+    return (
+        [v.model_dump() for v in result.values],
+        result.details,
+        result.flags,
+        result.provenance.sample_ids,
+        result.protocol_digest,
+    )
 
 
-def test_plan_splits_images_into_shards_and_keeps_unmergeable_metrics_whole(shared_assets, tmp_path):
+def test_plan_splits_images_into_shards_and_keeps_unmergeable_metrics_whole(
+    shared_assets, tmp_path
+):
     protocol = get_protocol("quick").resolve("cifar10", n_examples=20)
     job = plan_job(ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r"), 8, 0)
     units = job.units()
-    assert [(u.kind, u.start, u.stop) for u in units] == [("shard", 0, 8), ("shard", 8, 16), ("shard", 16, 20),
-                                                          ("whole", 0, 20)]
-    assert job.whole == ("autoattack",) and set(job.sharded) == {"clean_accuracy", "pgd_grid", "inequality"}
+    assert [(u.kind, u.start, u.stop) for u in units] == [
+        ("shard", 0, 8),
+        ("shard", 8, 16),
+        ("shard", 16, 20),
+        ("whole", 0, 20),
+    ]
+    assert job.whole == ("autoattack",) and set(job.sharded) == {
+        "clean_accuracy",
+        "pgd_grid",
+        "inequality",
+    }
     assert any("autoattack runs unsharded" in note for note in job.notes)
     assert len({u.key for u in units}) == len(units)
     # No shard size, or one shard holds the whole selection: one battery unit, exactly `bench evaluate --model`.
-    assert [u.kind for u in plan_job(ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r"), None, 0).units()] \
-        == ["battery"]
-    assert [u.kind for u in plan_job(ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r"), 20, 0).units()] \
-        == ["battery"]
+    assert [
+        u.kind
+        for u in plan_job(
+            ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r"), None, 0
+        ).units()
+    ] == ["battery"]
+    assert [
+        u.kind
+        for u in plan_job(
+            ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r"), 20, 0
+        ).units()
+    ] == ["battery"]
 
 
 def test_random_start_pgd_is_sharded_only_on_whole_batches(tmp_path):
     protocol = small_protocol(tmp_path, random_start=True)
-    misaligned = plan_job(ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r", batch_size=3), 8, 0)
+    misaligned = plan_job(
+        ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r", batch_size=3), 8, 0
+    )
     assert "pgd_grid" in misaligned.whole and any("multiple of 3" in n for n in misaligned.notes)
-    aligned = plan_job(ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r", batch_size=4), 8, 0)
+    aligned = plan_job(
+        ZOO.get("cifar_cnn_a_adv"), protocol, settings(tmp_path, "r", batch_size=4), 8, 0
+    )
     assert "pgd_grid" in aligned.sharded and not aligned.whole
 
 
-@pytest.mark.parametrize("batch_size,shard_size,random_start", [(100, 8, False), (3, 5, False), (4, 8, True)])
-def test_sharded_sweep_writes_exactly_the_single_process_result(shared_assets, tmp_path, batch_size, shard_size,
-                                                                random_start):
+@pytest.mark.parametrize(
+    "batch_size,shard_size,random_start", [(100, 8, False), (3, 5, False), (4, 8, True)]
+)
+def test_sharded_sweep_writes_exactly_the_single_process_result(
+    shared_assets, tmp_path, batch_size, shard_size, random_start
+):
     entry, protocol = ZOO.get("cifar_smallgap_adv"), small_protocol(tmp_path, random_start)
-    single = run_battery(entry, protocol, results_dir=tmp_path / "single", batch_size=batch_size, device="cpu")
+    single = run_battery(
+        entry, protocol, results_dir=tmp_path / "single", batch_size=batch_size, device="cpu"
+    )
     jobs = plan_sweep([(entry, protocol)], settings(tmp_path, "sharded", batch_size), shard_size)
     assert jobs[0].is_sharded and len(jobs[0].units()) == -(-16 // shard_size) and not jobs[0].whole
     assert run_sweep(jobs, make_executor("local"), show_progress=False) == []
@@ -91,8 +123,13 @@ def test_sharded_sweep_writes_exactly_the_single_process_result(shared_assets, t
     folder = jobs[0].final.parent
     assert sorted(p.name for p in folder.glob("*.json")) == ["shard-test.json"]
     assert not jobs[0].units_dir.exists()  # shard state is removed once merged
-    ours, theirs = (np.load(d / "shard-test.inequality.examples.npz") for d in (folder, tmp_path / "single" / entry.id))
-    assert ours.files == theirs.files and all(np.array_equal(ours[k], theirs[k]) for k in ours.files)
+    ours, theirs = (
+        np.load(d / "shard-test.inequality.examples.npz")
+        for d in (folder, tmp_path / "single" / entry.id)
+    )
+    assert ours.files == theirs.files and all(
+        np.array_equal(ours[k], theirs[k]) for k in ours.files
+    )
 
 
 def test_a_finished_shard_is_never_recomputed_and_a_rerun_resumes(shared_assets, tmp_path):
@@ -108,7 +145,9 @@ def test_a_finished_shard_is_never_recomputed_and_a_rerun_resumes(shared_assets,
     log = [json.loads(line) for line in execution_log(job).read_text().splitlines()]
     assert sorted(r["unit"] for r in log) == sorted(u.name for u in job.units())
     assert run_unit(first)["status"] == "skipped"  # merged: nothing left to do
-    single = run_battery(entry, protocol, results_dir=tmp_path / "single", batch_size=4, device="cpu")
+    single = run_battery(
+        entry, protocol, results_dir=tmp_path / "single", batch_size=4, device="cpu"
+    )
     from bench.results import read_result
 
     assert comparable(read_result(job.final)) == comparable(single)
@@ -132,7 +171,13 @@ def test_sweep_board_counts_units_and_images():
     board.start("a")
     board.advance("a", 10)  # one of a's two metrics over its 10 images
     snap = board.snapshot()
-    assert (snap["work"], snap["total"], snap["images"], snap["running"], snap["pending"]) == (10, 26, 5.0, 1, 2)
+    assert (snap["work"], snap["total"], snap["images"], snap["running"], snap["pending"]) == (
+        10,
+        26,
+        5.0,
+        1,
+        2,
+    )
     board.finish("a", "done")
     board.start("b")
     board.finish("b", "failed")
@@ -146,10 +191,12 @@ def test_cli_sweep_options_are_checked(tmp_path, capsys):
     from bench.cli.main import main
 
     base = ["evaluate", "--model", "cifar_cnn_a_adv", "--results", str(tmp_path)]
-    for extra, message in ((["--shard-size", "0"], "--shard-size must be"),
-                           (["--address", "auto"], "need --executor ray"),
-                           (["--workers", "-1"], "--workers must be"),
-                           (["--executor", "ray", "--cpus-per-task", "0"], "--cpus-per-task must be")):
+    for extra, message in (
+        (["--shard-size", "0"], "--shard-size must be"),
+        (["--address", "auto"], "need --executor ray"),
+        (["--workers", "-1"], "--workers must be"),
+        (["--executor", "ray", "--cpus-per-task", "0"], "--cpus-per-task must be"),
+    ):
         assert main(base + extra) == 2
         assert message in capsys.readouterr().err
 
@@ -157,7 +204,9 @@ def test_cli_sweep_options_are_checked(tmp_path, capsys):
 def test_ray_executor_without_ray_is_a_clear_error(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without the ray extra looks like
+    monkeypatch.setitem(
+        sys.modules, "ray", None
+    )  # what an environment without the ray extra looks like
     with pytest.raises(BenchError, match=r"--executor ray needs Ray.*pip install 'bench\[ray\]'"):
         make_executor("ray")
 
@@ -167,10 +216,16 @@ def test_image_folders_decoded_by_dataloader_workers_match_the_main_process(shar
 
     inline = open_testset("imagenet", transform="Res224")
     workers = open_testset("imagenet", transform="Res224", workers=2)
-    order = np.array([3, 0, 2, 1, 4])[:len(inline)]
+    order = np.array([3, 0, 2, 1, 4])[: len(inline)]
     x0, y0 = inline.load(order)
     x2, y2 = workers.load(order)
-    assert x0.shape[1:] == (3, 224, 224) and np.array_equal(x0.numpy(), x2.numpy()) and np.array_equal(y0, y2)
+    assert (
+        x0.shape[1:] == (3, 224, 224)
+        and np.array_equal(x0.numpy(), x2.numpy())
+        and np.array_equal(y0, y2)
+    )
     chunks = list(workers.batches(order, 2))
-    assert [c[0].tolist() for c in chunks] == [order[i:i + 2].tolist() for i in range(0, len(order), 2)]
+    assert [c[0].tolist() for c in chunks] == [
+        order[i : i + 2].tolist() for i in range(0, len(order), 2)
+    ]
     assert np.array_equal(np.concatenate([c[1].numpy() for c in chunks]), x0.numpy())

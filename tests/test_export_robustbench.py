@@ -21,9 +21,7 @@ from bench.zoo.catalog import Zoo
 from bench.zoo.robustbench_info import model_info, model_info_table
 
 ROOT = Path(__file__).resolve().parents[1]
-BATTERY_RESULT = (
-    ROOT / "leaderboards" / "results" / "cifar_cnn_a_adv" / "cifar10-battery-linf.json"
-)
+BATTERY_RESULT = ROOT / "leaderboards" / "results" / "cifar_cnn_a_adv" / "cifar10-battery-linf.json"
 RB_ID, RB_NAME = "robustbench-cifar10-Linf-Wong2020Fast", "Wong2020Fast"
 # How RobustBench writes an accuracy ("83.34", "88.8") and an eps ("8/255", "0.5").
 PERCENT = re.compile(r"^\d{1,3}(\.\d+)?$")
@@ -32,11 +30,7 @@ EPS = re.compile(r"^\d+(\.\d+)?(/255)?$")
 
 def _real_schema(threat: str) -> tuple[set[str], dict[str, set[str]]]:
     """Keys every real model_info file of ``threat`` has, and the JSON types each key takes."""
-    records = [
-        r
-        for key, r in model_info_table()["models"].items()
-        if key.split("/")[1] == threat
-    ]
+    records = [r for key, r in model_info_table()["models"].items() if key.split("/")[1] == threat]
     types: dict[str, set[str]] = defaultdict(set)
     for record in records:
         for key, value in record.items():
@@ -53,21 +47,16 @@ def _assert_matches_real_files(record: dict, threat: str) -> None:
     )
     for key, value in record.items():
         assert type(value).__name__ in types[key], (key, value, types[key])
-    assert PERCENT.match(record["clean_acc"]) and PERCENT.match(
-        record["autoattack_acc"]
-    )
+    assert PERCENT.match(record["clean_acc"]) and PERCENT.match(record["autoattack_acc"])
     assert EPS.match(record["eps"])
 
 
 def test_the_real_files_agree_with_the_formats_the_test_checks():
     """The regexes above describe RobustBench's files themselves (so the export is held to them)."""
-    records = [
-        r for k, r in model_info_table()["models"].items() if k.split("/")[1] == "Linf"
-    ]
+    records = [r for k, r in model_info_table()["models"].items() if k.split("/")[1] == "Linf"]
     assert len(records) > 100
     assert all(
-        PERCENT.match(r["clean_acc"]) and PERCENT.match(r["autoattack_acc"])
-        for r in records
+        PERCENT.match(r["clean_acc"]) and PERCENT.match(r["autoattack_acc"]) for r in records
     )
     assert all(EPS.match(r["eps"]) for r in records)
     assert len(model_info_table()["source"]["commit"]) == 40
@@ -82,13 +71,9 @@ def test_export_of_a_committed_battery_result_validates(capsys):
     _assert_matches_real_files(record, "Linf")
     assert record["clean_acc"] == f"{100 * result.value('clean_accuracy').value:.2f}"
     aa = next(v for v in result.values if v.metric == "autoattack")
-    assert (
-        record["autoattack_acc"] == f"{100 * aa.value:.2f}" and record["eps"] == "8/255"
-    )
+    assert record["autoattack_acc"] == f"{100 * aa.value:.2f}" and record["eps"] == "8/255"
     assert f"on {aa.n} of the 10000 test images" in record["footnote"]
-    assert (
-        "fewer images" in out.err
-    )  # a 100-image result is not a leaderboard submission yet
+    assert "fewer images" in out.err  # a 100-image result is not a leaderboard submission yet
 
 
 def _robustbench_result(clean: float, robust: float, n: int = 4) -> Result:
@@ -149,8 +134,7 @@ def test_export_of_a_robustbench_entry_takes_robustbench_metadata(tmp_path, caps
         k: record[k]
         for k in ("link", "name", "authors", "venue", "architecture", "additional_data")
     } == {
-        k: info[k]
-        for k in ("link", "name", "authors", "venue", "architecture", "additional_data")
+        k: info[k] for k in ("link", "name", "authors", "venue", "architecture", "additional_data")
     }
     assert record["clean_acc"] == "75.00" and record["autoattack_acc"] == "50.00"
     assert (
@@ -191,11 +175,7 @@ def test_a_result_without_autoattack_is_a_clear_error(tmp_path, capsys):
 
     assert main(["export", "robustbench", str(path)]) == 2
     out = capsys.readouterr()
-    assert (
-        out.out == ""
-        and "has no AutoAttack value" in out.err
-        and "Traceback" not in out.err
-    )
+    assert out.out == "" and "has no AutoAttack value" in out.err and "Traceback" not in out.err
 
 
 def test_robustbench_entries_carry_their_model_info():
@@ -213,14 +193,6 @@ def test_robustbench_entries_carry_their_model_info():
 def test_model_page_shows_robustbench_figures_beside_ours():
     page = render_model_page(RB_ID, [_robustbench_result(0.75, 0.5)])
     info = model_info("cifar10", "Linf", RB_NAME)
-    assert (
-        "## RobustBench's record" in page
-        and info["name"] in page
-        and info["venue"] in page
-    )
-    row = next(
-        line
-        for line in page.splitlines()
-        if line.startswith("| autoattack_acc@8/255 |")
-    )
+    assert "## RobustBench's record" in page and info["name"] in page and info["venue"] in page
+    row = next(line for line in page.splitlines() if line.startswith("| autoattack_acc@8/255 |"))
     assert info["autoattack_acc"] in row and "50.0" in row and "(n = 4)" in row

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from bench import assets
-from bench.leaderboard.write import is_generated, marked_png
+from bench.atomic import write_bytes_atomic, write_text_atomic
 from bench.cli.main import main
 from bench.errors import MissingFileError, SpecError, UnsafeCheckpointError
-from bench.atomic import write_bytes_atomic, write_text_atomic
+from bench.leaderboard.write import is_generated, marked_png
 from bench.zoo.checkpoint import safe_torch_load
 
 USER_README = "# My project\n\nMy own notes, next to my results.\n"
@@ -62,23 +62,38 @@ def test_generated_pages_are_rewritten_and_other_files_kept(project, capsys):
     (project / "NOTES.md").write_text("mine, no mark\n")
     assert main(["leaderboard", "--results", str(project / "results")]) == 0
     assert is_generated(project / "README.md")
-    assert main(["leaderboard", "--results", str(project / "results")]) == 0  # its own page: replaced
+    assert (
+        main(["leaderboard", "--results", str(project / "results")]) == 0
+    )  # its own page: replaced
     assert (project / "NOTES.md").read_text() == "mine, no mark\n"  # not generated: never removed
 
 
 def _png(texts: list[tuple[bytes, bytes]] = ()) -> bytes:
     """A minimal well-formed 1×1 PNG with the given tEXt chunks."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+        return (
+            len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+        )
 
     ihdr = chunk(b"IHDR", (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0]))
     text = b"".join(chunk(b"tEXt", k + b"\0" + v) for k, v in texts)
-    return b"\x89PNG\r\n\x1a\n" + ihdr + text + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + ihdr
+        + text
+        + chunk(b"IDAT", zlib.compress(b"\0\0"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_png_figures_carry_the_mark_and_user_pngs_are_not_bench_s(tmp_path):
     (tmp_path / "models").mkdir()
-    ours, theirs, legacy = tmp_path / "ours.png", tmp_path / "models" / "theirs.png", tmp_path / "models" / "old.png"
+    ours, theirs, legacy = (
+        tmp_path / "ours.png",
+        tmp_path / "models" / "theirs.png",
+        tmp_path / "models" / "old.png",
+    )
     ours.write_bytes(marked_png(_png()))
     theirs.write_bytes(_png([(b"Software", b"GIMP")]))
     legacy.write_bytes(_png())
@@ -99,7 +114,11 @@ def test_atomic_writes_respect_the_umask(tmp_path, umask):
         os.umask(old)
     for path in (text, data):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b.png", "page.md"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [
+        "a",
+        "b.png",
+        "page.md",
+    ]  # no temporary left
 
 
 # --- reading inside the roots ---------------------------------------------------------------------
@@ -116,7 +135,9 @@ def assets_root(tmp_path, monkeypatch) -> Path:
     return root
 
 
-@pytest.mark.parametrize("relative", ["../secret.pt", "models/../../secret.pt", "/etc/passwd", "", "models/\0x"])
+@pytest.mark.parametrize(
+    "relative", ["../secret.pt", "models/../../secret.pt", "/etc/passwd", "", "models/\0x"]
+)
 def test_shared_assets_never_leave_the_assets_folder(assets_root, relative):
     with pytest.raises(SpecError, match="relative|outside"):
         assets.asset_path(relative)
@@ -131,8 +152,12 @@ def test_a_link_out_of_the_assets_folder_is_refused(assets_root):
 
 def test_an_entry_cannot_name_an_asset_outside_the_folder(tmp_path, capsys):
     entry = tmp_path / "e.yaml"
-    entry.write_text(ENTRY.replace("{loader: user_checkpoint, path: /nonexistent.pt}",
-                                   "{loader: shared_asset, asset: ../../etc/passwd}"))
+    entry.write_text(
+        ENTRY.replace(
+            "{loader: user_checkpoint, path: /nonexistent.pt}",
+            "{loader: shared_asset, asset: ../../etc/passwd}",
+        )
+    )
     assert main(["validate", str(entry)]) == 2
     assert "relative path inside its folder" in capsys.readouterr().err
 
@@ -144,8 +169,13 @@ def _corrupt_files(folder: Path) -> dict[str, Path]:
     good = folder / "good.pt"
     torch.save({"w": torch.zeros(3)}, good)
     data = good.read_bytes()
-    cases = {"truncated_zip": data[: len(data) // 2], "empty": b"", "text": b"just some text\n",
-             "truncated_pickle": b"\x80\x02}q\x00(X\x01", "garbage": bytes(range(256)) * 8}
+    cases = {
+        "truncated_zip": data[: len(data) // 2],
+        "empty": b"",
+        "text": b"just some text\n",
+        "truncated_pickle": b"\x80\x02}q\x00(X\x01",
+        "garbage": bytes(range(256)) * 8,
+    }
     paths = {}
     for name, content in cases.items():
         paths[name] = folder / f"{name}.pt"
@@ -159,7 +189,11 @@ def test_corrupt_checkpoints_are_corrupt_not_unsafe(tmp_path):
             safe_torch_load(path)
         message = str(info.value)
         assert not isinstance(info.value, UnsafeCheckpointError), name
-        assert "corrupt" in message and "weights_only=False" not in message and "weights_only` set to" not in message
+        assert (
+            "corrupt" in message
+            and "weights_only=False" not in message
+            and "weights_only` set to" not in message
+        )
 
 
 def test_unsafe_message_never_advises_turning_weights_only_off(tmp_path):
@@ -173,7 +207,11 @@ def test_unsafe_message_never_advises_turning_weights_only_off(tmp_path):
         safe_torch_load(path)
     message = str(info.value)
     assert "posix.system" in message or "os.system" in message
-    assert "weights_only=False" not in message and "set to `False`" not in message and "trusted source" not in message
+    assert (
+        "weights_only=False" not in message
+        and "set to `False`" not in message
+        and "trusted source" not in message
+    )
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo", "missing"])
@@ -183,8 +221,10 @@ def test_a_checkpoint_path_that_is_not_a_file_says_what_it_is(tmp_path, kind):
         path.mkdir()
     elif kind == "fifo":
         os.mkfifo(path)
-    with pytest.raises(MissingFileError if kind == "missing" else SpecError,
-                       match="No such" if kind == "missing" else "not a regular file"):
+    with pytest.raises(
+        MissingFileError if kind == "missing" else SpecError,
+        match="No such" if kind == "missing" else "not a regular file",
+    ):
         safe_torch_load(path)
 
 

@@ -21,7 +21,9 @@ from bench.zoo.catalog import Zoo
 from bench.zoo.hub import snapshot_path
 from bench.zoo.model import load_model
 
-ENTRY_ID = "shufflenet_l2_eps0"  # the smallest published checkpoint (torchvision shufflenet_v2_x1_0)
+ENTRY_ID = (
+    "shufflenet_l2_eps0"  # the smallest published checkpoint (torchvision shufflenet_v2_x1_0)
+)
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
@@ -42,9 +44,7 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         self._answer(body=True)
 
     def _answer(self, body: bool) -> None:
-        self.server.requests.append(
-            (self.command, self.path, self.headers.get("Range"))
-        )
+        self.server.requests.append((self.command, self.path, self.headers.get("Range")))
         parts = self.path.split("?")[0].strip("/").split("/")
         if len(parts) == 5 and parts[2] == "resolve":
             return self._resolve(parts)
@@ -78,11 +78,7 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
 
     def _cdn(self, parts: list[str], body: bool) -> None:
         data = next(
-            (
-                d
-                for d in self.server.files.values()
-                if hashlib.sha256(d).hexdigest() == parts[2]
-            ),
+            (d for d in self.server.files.values() if hashlib.sha256(d).hexdigest() == parts[2]),
             None,
         )
         if data is None:
@@ -94,9 +90,7 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         )
         self.send_response(206 if start else 200)
         if start:
-            self.send_header(
-                "Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}"
-            )
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
         if body:
@@ -167,42 +161,31 @@ def _checkpoint_bytes() -> bytes:
     model.update({f"module.model.model.{k}": v.clone() for k, v in sd.items()})
     model.update(
         {
-            f"module.attacker.model.model.{k}": (
-                v + 1 if v.is_floating_point() else v.clone()
-            )
+            f"module.attacker.model.model.{k}": (v + 1 if v.is_floating_point() else v.clone())
             for k, v in sd.items()
         }
     )
     buffer = io.BytesIO()
-    torch.save(
-        {"model": model, "optimizer": None, "schedule": None, "epoch": 90}, buffer
-    )
+    torch.save({"model": model, "optimizer": None, "schedule": None, "epoch": 90}, buffer)
     return buffer.getvalue()
 
 
 def _publish(hub, entry) -> bytes:
     data = _checkpoint_bytes()
-    hub.files[(entry.source.repository, entry.source.revision, entry.source.file)] = (
-        data
-    )
+    hub.files[(entry.source.repository, entry.source.revision, entry.source.file)] = data
     return data
 
 
 def _stored(cache: Path) -> list[Path]:
     """Checkpoint content in the Hub cache (blobs and snapshot links; locks and tags aside)."""
-    return [
-        p
-        for p in cache.rglob("*")
-        if p.is_file() and {"blobs", "snapshots"} & set(p.parts)
-    ]
+    return [p for p in cache.rglob("*") if p.is_file() and {"blobs", "snapshots"} & set(p.parts)]
 
 
 def _assert_reference_logits(model) -> None:
     x = torch.rand(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected = _reference()(
-            (x - torch.tensor(MEAN).view(1, 3, 1, 1))
-            / torch.tensor(STD).view(1, 3, 1, 1)
+            (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
         )
         assert torch.equal(model(x), expected)
 
@@ -218,16 +201,12 @@ def test_registry_entry_loads_through_hf_hub_download_at_its_pinned_revision(
 
     resolve = f"/{entry.source.repository}/resolve/{entry.source.revision}/{entry.source.file}"
     assert ("HEAD", resolve, None) in hub.requests
-    assert any(
-        method == "GET" and path.startswith("/cdn/") for method, path, _ in hub.requests
-    )
+    assert any(method == "GET" and path.startswith("/cdn/") for method, path, _ in hub.requests)
     file_requests = [path for _, path, _ in hub.requests if entry.source.file in path]
-    assert file_requests and all(
-        entry.source.revision in path for path in file_requests
-    ), hub.requests
-    cached = snapshot_path(
-        entry.source.repository, entry.source.revision, entry.source.file
+    assert file_requests and all(entry.source.revision in path for path in file_requests), (
+        hub.requests
     )
+    cached = snapshot_path(entry.source.repository, entry.source.revision, entry.source.file)
     assert (
         cached.is_file()
         and cached.resolve().name == hashlib.sha256(_checkpoint_bytes()).hexdigest()
@@ -251,9 +230,7 @@ def test_a_pinned_sha256_is_checked_and_a_bad_download_discarded(cache, hub):
         update={"source": entry.source.model_copy(update={"sha256": "0" * 64})}
     )
 
-    with pytest.raises(
-        ChecksumError, match=hashlib.sha256(_checkpoint_bytes()).hexdigest()
-    ):
+    with pytest.raises(ChecksumError, match=hashlib.sha256(_checkpoint_bytes()).hexdigest()):
         load_model(pinned)
     assert not snapshot_path(
         entry.source.repository, entry.source.revision, entry.source.file
@@ -283,16 +260,12 @@ def test_a_dropped_connection_is_resumed_with_a_range_request(cache, hub):
 
     _assert_reference_logits(load_model(entry))
     starts = [
-        int(r.split("=")[1].split("-")[0])
-        for method, _, r in hub.requests
-        if method == "GET" and r
+        int(r.split("=")[1].split("-")[0]) for method, _, r in hub.requests if method == "GET" and r
     ]
     assert len(starts) == 1 and 0 < starts[0] <= constants.DOWNLOAD_CHUNK_SIZE + 4096
 
 
-def test_offline_with_an_empty_cache_names_the_file_and_makes_no_request(
-    cache, hub, monkeypatch
-):
+def test_offline_with_an_empty_cache_names_the_file_and_makes_no_request(cache, hub, monkeypatch):
     monkeypatch.setenv("BENCH_OFFLINE", "1")
     entry = Zoo.load().get(ENTRY_ID)
 
@@ -300,20 +273,13 @@ def test_offline_with_an_empty_cache_names_the_file_and_makes_no_request(
         load_model(entry)
     message = str(info.value)
     assert (
-        str(
-            snapshot_path(
-                entry.source.repository, entry.source.revision, entry.source.file
-            )
-        )
+        str(snapshot_path(entry.source.repository, entry.source.revision, entry.source.file))
         in message
     )
     assert (
-        f"/{entry.source.repository}/resolve/{entry.source.revision}/{entry.source.file}"
-        in message
+        f"/{entry.source.repository}/resolve/{entry.source.revision}/{entry.source.file}" in message
     )
-    assert (
-        hub.requests == []
-    )  # not even huggingface_hub's own look-ups: it is never called
+    assert hub.requests == []  # not even huggingface_hub's own look-ups: it is never called
 
 
 def test_a_file_the_hub_does_not_have_is_a_download_error(cache, hub):
@@ -346,11 +312,7 @@ def test_every_family_member_is_pinned_to_a_commit_and_lists_in_bench_list(capsy
 
     assert main(["list", "--json"]) == 0
     listed = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
-    rmt = {
-        k: e
-        for k, e in listed.items()
-        if e["source"]["loader"] == "robust_models_transfer"
-    }
+    rmt = {k: e for k, e in listed.items() if e["source"]["loader"] == "robust_models_transfer"}
     assert len(rmt) >= 67
     assert {e["source"]["revision"] for e in rmt.values()} == {
         "1c68d6e185c2a503ec164cc8f736b1642b12d769"

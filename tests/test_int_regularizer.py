@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.interpretation.discrepancy import authors_target_free_discrepancy, target_free_discrepancy
+from bench.interpretation.discrepancy import (
+    authors_target_free_discrepancy,
+    target_free_discrepancy,
+)
 from bench.training import get_recipe
 from bench.training.losses import interpretation_discrepancy, training_loss
 from bench.zoo.architectures import build_architecture
@@ -26,10 +29,14 @@ def fixed_batch(seed: int = 1, n: int = 4) -> tuple[torch.Tensor, torch.Tensor, 
     return x, x_adv, torch.randint(10, (n,), generator=g)
 
 
-def authors_cam_diff(net, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor, oneclass: bool) -> torch.Tensor:
+def authors_cam_diff(
+    net, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor, oneclass: bool
+) -> torch.Tensor:
     """``train_int`` lines 687–707 transcribed in NHWC, one op per TF op; ``x`` is the last conv's output."""
     x, x_adv = net.features(x).permute(0, 2, 3, 1), net.features(x_adv).permute(0, 2, 3, 1)
-    W = net.cam_conv.weight[:, :, 0, 0].T  # the (1, 1, channels, classes) kernel as (channels, classes)
+    W = net.cam_conv.weight[
+        :, :, 0, 0
+    ].T  # the (1, 1, channels, classes) kernel as (channels, classes)
     classes = W.shape[1]
     labels = torch.nn.functional.one_hot(y, classes).float()
     logits_adv = x_adv.mean(dim=(1, 2)) @ W  # avg_pool over the whole map, then conv2d with W
@@ -78,7 +85,9 @@ def test_the_weights_are_renormalised_over_the_other_classes_with_gradient():
 
 def test_renormalised_weights_stay_finite_when_the_true_class_takes_all_the_mass():
     clean, perturbed = torch.randn(1, 3, 2, 2), torch.randn(1, 3, 2, 2)
-    got = authors_target_free_discrepancy(clean, perturbed, torch.tensor([0]), torch.tensor([[200.0, 0.0, 0.0]]))
+    got = authors_target_free_discrepancy(
+        clean, perturbed, torch.tensor([0]), torch.tensor([[200.0, 0.0, 0.0]])
+    )
     l1 = (clean - perturbed).flatten(2).abs().sum(2)[0]
     assert got.item() == pytest.approx((l1[0] + 0.5 * l1[1] + 0.5 * l1[2]).item(), rel=1e-6)
 
@@ -93,7 +102,9 @@ def test_bench_v1_keeps_the_earlier_scaling():
         got = interpretation_discrepancy(model, x, x_adv, y, form="bench_v1")
         authors = interpretation_discrepancy(model, x, x_adv, y, form="authors")
     torch.testing.assert_close(got, want)
-    assert bool((authors > 2 * hw * got * 0.99).all())  # raw maps and no ½: at least 2·h·w times larger
+    assert bool(
+        (authors > 2 * hw * got * 0.99).all()
+    )  # raw maps and no ½: at least 2·h·w times larger
 
 
 @pytest.mark.parametrize("name", INT_RECIPES)

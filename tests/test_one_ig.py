@@ -12,8 +12,11 @@ from bench.zoo.model import BenchModel
 
 
 def test_only_one_module_calls_captum_integrated_gradients():
-    callers = [str(p) for p in pathlib.Path(__file__).parents[1].joinpath("bench").rglob("*.py")
-               if "IntegratedGradients(" in p.read_text(encoding="utf-8")]
+    callers = [
+        str(p)
+        for p in pathlib.Path(__file__).parents[1].joinpath("bench").rglob("*.py")
+        if "IntegratedGradients(" in p.read_text(encoding="utf-8")
+    ]
     assert [pathlib.Path(c).name for c in callers] == ["methods.py"], callers
 
 
@@ -24,6 +27,13 @@ def test_the_interpreter_ig_equals_captum_called_directly():
     model = BenchModel(SmallGap(num_classes=10), None).eval()
     x, classes = torch.rand(3, 3, 32, 32), torch.tensor([[1, 2], [3, 4], [5, 6]])
     ig = IntegratedGradients(model)
-    direct = torch.stack([ig.attribute(x, baselines=torch.zeros_like(x), target=classes[:, k], n_steps=50).sum(1)
-                          for k in range(2)], dim=1)
-    assert torch.allclose(interpret("integrated_gradients", model, x, classes), direct, rtol=1e-5, atol=1e-9)
+    direct = torch.stack(
+        [
+            ig.attribute(x, baselines=torch.zeros_like(x), target=classes[:, k], n_steps=50).sum(1)
+            for k in range(2)
+        ],
+        dim=1,
+    )
+    assert torch.allclose(
+        interpret("integrated_gradients", model, x, classes), direct, rtol=1e-5, atol=1e-9
+    )

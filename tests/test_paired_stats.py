@@ -12,7 +12,9 @@ from bench.stats import compare_paired, masked_mean_difference, per_image_values
 from bench.stats.paired import CHUNK
 
 
-def toy(n: int = 60, shift: float = 0.0, seed: int = 0, holes: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def toy(
+    n: int = 60, shift: float = 0.0, seed: int = 0, holes: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     a = rng.normal(0.5, 0.1, n)
     b = a + rng.normal(0.0, 0.05, n) - shift
@@ -73,7 +75,9 @@ def test_pairing_detects_a_shift_that_an_unpaired_look_would_miss():
     """A shift 0.01 under 0.1 spread between images: the per-image pairing removes the spread."""
     a, b = toy(n=200, shift=0.01, seed=3, holes=False)
     c = compare_paired(a, b, n_resamples=2000)
-    assert c.p_value < 0.05 and c.ci_high - c.ci_low < 0.5 * (np.std(a) / np.sqrt(len(a))) * 2 * 1.96
+    assert (
+        c.p_value < 0.05 and c.ci_high - c.ci_low < 0.5 * (np.std(a) / np.sqrt(len(a))) * 2 * 1.96
+    )
 
 
 def test_deterministic_for_a_seed_and_different_across_seeds():
@@ -88,8 +92,13 @@ def test_refuses_arrays_of_different_lengths():
 
 
 def inequality_details(gini: list, success: list) -> dict:
-    return {"inequality": {"n_correct": len(success), "per_image": {"gini_global": gini, "gini_regional": gini},
-                           "occlusion": {"occlusion_black_err@N10R4": {"per_image": {"success": success}}}}}
+    return {
+        "inequality": {
+            "n_correct": len(success),
+            "per_image": {"gini_global": gini, "gini_regional": gini},
+            "occlusion": {"occlusion_black_err@N10R4": {"per_image": {"success": success}}},
+        }
+    }
 
 
 def test_per_image_values_place_occlusion_records_at_the_measured_images():
@@ -98,16 +107,20 @@ def test_per_image_values_place_occlusion_records_at_the_measured_images():
     assert np.array_equal(np.isnan(occ), [False, True, False, True]) and occ[0] == 1 and occ[2] == 0
     assert np.isnan(per_image_values(details, "gini_global")[1])
     with pytest.raises(BenchError, match="Cannot place"):
-        per_image_values(inequality_details([0.5, 0.6, 0.7, None], [1.0, 0.0]), "occlusion_black_err@N10R4")
+        per_image_values(
+            inequality_details([0.5, 0.6, 0.7, None], [1.0, 0.0]), "occlusion_black_err@N10R4"
+        )
     with pytest.raises(BenchError, match="No per-image records"):
         per_image_values(details, "noise_i_err@102")
 
 
 def test_per_image_values_of_flags_tau_and_clean_accuracy():
-    details = {"pgd_grid": {"robust_flags": {"pgd10_acc@8/255": [1, 0, 1]}},
-               "autoattack": {"robust_flags": [0, 0, 1]},
-               "interpretation": {"per_image_tau": {"aai_tau@8/255": [0.9, None, 0.8]}},
-               "clean_accuracy": {"predictions": [3, 1, 2]}}
+    details = {
+        "pgd_grid": {"robust_flags": {"pgd10_acc@8/255": [1, 0, 1]}},
+        "autoattack": {"robust_flags": [0, 0, 1]},
+        "interpretation": {"per_image_tau": {"aai_tau@8/255": [0.9, None, 0.8]}},
+        "clean_accuracy": {"predictions": [3, 1, 2]},
+    }
     assert per_image_values(details, "pgd10_acc@8/255").tolist() == [1, 0, 1]
     assert per_image_values(details, "autoattack_acc@8/255").tolist() == [0, 0, 1]
     assert np.isnan(per_image_values(details, "aai_tau@8/255")[1])
@@ -121,7 +134,9 @@ def write_result(results, model_id: str, flags: list[int], digest: str = "d1", i
     from bench.results import read_result, result_path
     from bench.results.store import DEFAULT_RESULTS_DIR
 
-    template = read_result(result_path(DEFAULT_RESULTS_DIR, "cifar_smallgap_adv", "cifar10-pgd-paper001"))
+    template = read_result(
+        result_path(DEFAULT_RESULTS_DIR, "cifar_smallgap_adv", "cifar10-pgd-paper001")
+    )
     data = json.loads(template.model_dump_json())
     data["model"]["id"], data["protocol_digest"] = model_id, digest
     data["provenance"]["sample_ids"] = ids or [str(i) for i in range(len(flags))]
@@ -136,8 +151,20 @@ def test_table_compare_prints_the_interval_and_p_value(tmp_path, capsys):
 
     write_result(tmp_path, "m_a", [1] * 40 + [0] * 10)
     write_result(tmp_path, "m_b", [0] * 40 + [0] * 10)
-    argv = ["table", "--compare", "m_a", "m_b", "--protocol", "cifar10-pgd-paper001", "--value", "pgd10_acc@8/255",
-            "--results", str(tmp_path), "--resamples", "500"]
+    argv = [
+        "table",
+        "--compare",
+        "m_a",
+        "m_b",
+        "--protocol",
+        "cifar10-pgd-paper001",
+        "--value",
+        "pgd10_acc@8/255",
+        "--results",
+        str(tmp_path),
+        "--resamples",
+        "500",
+    ]
     assert main(argv + ["--json"]) == 0
     c = json.loads(capsys.readouterr().out)["comparisons"]["pgd10_acc@8/255"]
     assert c["difference"] == pytest.approx(0.8) and c["ci_low"] > 0.6 and c["p_value"] < 0.01
@@ -151,7 +178,15 @@ def test_table_compare_refuses_unpaired_results(tmp_path, capsys):
     write_result(tmp_path, "m_a", [1, 0, 1])
     write_result(tmp_path, "m_b", [1, 0, 1], digest="other")
     write_result(tmp_path, "m_c", [1, 0, 1], ids=["5", "6", "7"])
-    base = ["table", "--protocol", "cifar10-pgd-paper001", "--value", "pgd10_acc@8/255", "--results", str(tmp_path)]
+    base = [
+        "table",
+        "--protocol",
+        "cifar10-pgd-paper001",
+        "--value",
+        "pgd10_acc@8/255",
+        "--results",
+        str(tmp_path),
+    ]
     assert main(base + ["--compare", "m_a", "m_b"]) != 0
     assert "not comparable" in capsys.readouterr().err
     assert main(base + ["--compare", "m_a", "m_c"]) != 0

@@ -37,7 +37,14 @@ def _random_input(arch: str, n: int = 4) -> torch.Tensor:
 
 @pytest.mark.parametrize(
     ("size", "kernel", "stride", "expected"),
-    [(32, 3, 2, (0, 1)), (32, 4, 2, (1, 1)), (8, 7, 1, (3, 3)), (28, 5, 1, (2, 2)), (5, 2, 2, (0, 1)), (28, 2, 2, (0, 0))],
+    [
+        (32, 3, 2, (0, 1)),
+        (32, 4, 2, (1, 1)),
+        (8, 7, 1, (3, 3)),
+        (28, 5, 1, (2, 2)),
+        (5, 2, 2, (0, 1)),
+        (28, 2, 2, (0, 0)),
+    ],
 )
 def test_same_padding_amounts(size, kernel, stride, expected):
     assert same_padding(size, kernel, stride) == expected
@@ -62,7 +69,9 @@ def test_same_pad_conv_equals_explicit_pad_then_conv():
     assert not torch.allclose(conv(x), symmetric)
 
 
-@pytest.mark.parametrize(("in_channels", "size", "sizes"), [(3, 32, [16, 8, 8]), (1, 28, [14, 7, 7])])
+@pytest.mark.parametrize(
+    ("in_channels", "size", "sizes"), [(3, 32, [16, 8, 8]), (1, 28, [14, 7, 7])]
+)
 def test_smallgap_feature_sizes(in_channels, size, sizes):
     model = build_architecture("smallgap", 10, {"in_channels": in_channels})
     x = torch.rand(1, in_channels, size, size)
@@ -99,7 +108,10 @@ def test_no_batchnorm_and_bias_free_cam_conv(arch):
 def _release_arrays(model: torch.nn.Module, seed: int = 0) -> list[tuple[np.ndarray, ...]]:
     """Random arrays in the release's layout (HWIO weights) for every slot of ``model``."""
     rng = np.random.default_rng(seed)
-    return [tuple(rng.standard_normal(s).astype(np.float32) for s in slot.pickle_shapes()) for slot in model.pickle_slots()]
+    return [
+        tuple(rng.standard_normal(s).astype(np.float32) for s in slot.pickle_shapes())
+        for slot in model.pickle_slots()
+    ]
 
 
 @pytest.mark.parametrize("arch", sorted(ARCH_INPUTS))
@@ -108,9 +120,13 @@ def test_load_arrays_converts_hwio_to_oihw(arch):
     arrays = _release_arrays(model)
     model.load_arrays(arrays)
     first_weight, first_bias = arrays[0]
-    assert torch.equal(model.conv1.weight, torch.from_numpy(first_weight.transpose(3, 2, 0, 1).copy()))
+    assert torch.equal(
+        model.conv1.weight, torch.from_numpy(first_weight.transpose(3, 2, 0, 1).copy())
+    )
     assert torch.equal(model.conv1.bias, torch.from_numpy(first_bias))
-    assert torch.equal(model.cam_conv.weight[:, :, 0, 0], torch.from_numpy(arrays[-1][0][0, 0].T.copy()))
+    assert torch.equal(
+        model.cam_conv.weight[:, :, 0, 0], torch.from_numpy(arrays[-1][0][0, 0].T.copy())
+    )
 
 
 @pytest.mark.parametrize("arch", sorted(ARCH_INPUTS))
@@ -186,7 +202,10 @@ def test_refuses_every_other_global(tmp_path, module, name, kind):
 
 @pytest.mark.parametrize("protocol", [3, 4])
 def test_loads_a_plain_list_of_array_tuples(tmp_path, protocol):
-    arrays = [(np.arange(6, dtype=np.float32).reshape(1, 2, 3, 1), np.ones(1, np.float32)), (np.eye(2, dtype=np.float32),)]
+    arrays = [
+        (np.arange(6, dtype=np.float32).reshape(1, 2, 3, 1), np.ones(1, np.float32)),
+        (np.eye(2, dtype=np.float32),),
+    ]
     path = tmp_path / "ok.pkl"
     path.write_bytes(pickle.dumps(arrays, protocol=protocol))
     loaded = load_numpy_pickle(path)
@@ -244,13 +263,17 @@ def cifar_first_500(shared_assets) -> tuple[torch.Tensor, torch.Tensor]:
         ("cifar_wresnet_adv_200", "wresnet", 75.4),
     ],
 )
-def test_released_weights_reach_the_checked_clean_accuracy(cifar_first_500, release_dir, name, arch, accuracy):
+def test_released_weights_reach_the_checked_clean_accuracy(
+    cifar_first_500, release_dir, name, arch, accuracy
+):
     """ASSETS.md's clean accuracies on the first 500 CIFAR-10 test images, within 0.5 points."""
     x, y = cifar_first_500
     model = load_paper001(arch, release_dir / f"{name}.pkl", num_classes=10, in_channels=3)
     with torch.no_grad():
         measured = (model(x).argmax(dim=1) == y).double().mean().item() * 100
-    assert abs(measured - accuracy) <= 0.5, f"{name}: {measured:.1f}% clean, ASSETS.md says {accuracy}%"
+    assert abs(measured - accuracy) <= 0.5, (
+        f"{name}: {measured:.1f}% clean, ASSETS.md says {accuracy}%"
+    )
 
 
 @pytest.mark.assets
@@ -260,5 +283,7 @@ def test_every_released_pickle_loads_into_its_architecture(release_dir):
     assert paths, "no .pkl files in models/proper-interpretability"
     for path in paths:
         dataset, arch = path.stem.split("_")[:2]
-        model = load_paper001(arch, path, num_classes=10, in_channels=1 if dataset == "mnist" else 3)
+        model = load_paper001(
+            arch, path, num_classes=10, in_channels=1 if dataset == "mnist" else 3
+        )
         assert torch.isfinite(model.cam_conv.weight).all(), path.name

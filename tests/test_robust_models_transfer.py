@@ -44,8 +44,12 @@ def _robustness_checkpoint(state_dict: dict[str, torch.Tensor]) -> dict:
     model.update({f"module.model.{k}": v.clone() for k, v in state_dict.items()})
     model["module.attacker.normalize.new_mean"] = mean.clone()
     model["module.attacker.normalize.new_std"] = std.clone()
-    model.update({f"module.attacker.model.{k}": (v + 1 if v.is_floating_point() else v.clone())
-                  for k, v in state_dict.items()})
+    model.update(
+        {
+            f"module.attacker.model.{k}": (v + 1 if v.is_floating_point() else v.clone())
+            for k, v in state_dict.items()
+        }
+    )
     params = [torch.zeros(1, requires_grad=True)]
     optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-4).state_dict()
     return {"model": model, "optimizer": optimizer, "schedule": None, "epoch": 90}
@@ -75,16 +79,21 @@ def _serve(checkpoint: Path, www: Path, relative: str) -> Path:
 
 def _entry(source: dict, mean=MEAN, std=STD) -> ModelEntry:
     """An entry shaped like ``resnet18_linf_eps8`` in model_zoo.yaml, with the given source fields."""
-    return ModelEntry.model_validate({
-        "id": "resnet18_linf_eps8_test",
-        "dataset": "imagenet",
-        "num_classes": 1000,
-        "training": {"method": "pgd_at", "threat_model": "Linf", "eps": "8/255"},
-        "architecture": {"name": "resnet18"},
-        "source": {"loader": "robust_models_transfer", "file": FILE, **source},
-        "preprocessing": {"input_size": (3, 224, 224), "transform": "Res256Crop224",
-                          "normalization": {"mean": mean, "std": std}},
-    })
+    return ModelEntry.model_validate(
+        {
+            "id": "resnet18_linf_eps8_test",
+            "dataset": "imagenet",
+            "num_classes": 1000,
+            "training": {"method": "pgd_at", "threat_model": "Linf", "eps": "8/255"},
+            "architecture": {"name": "resnet18"},
+            "source": {"loader": "robust_models_transfer", "file": FILE, **source},
+            "preprocessing": {
+                "input_size": (3, 224, 224),
+                "transform": "Res256Crop224",
+                "normalization": {"mean": mean, "std": std},
+            },
+        }
+    )
 
 
 def _assert_same_logits(model: torch.nn.Module, reference: torch.nn.Module) -> None:
@@ -97,7 +106,9 @@ def _assert_same_logits(model: torch.nn.Module, reference: torch.nn.Module) -> N
     assert torch.equal(got, expected)
 
 
-def test_url_download_gives_the_checkpoints_network(cache, file_server, checkpoint_file, reference, monkeypatch):
+def test_url_download_gives_the_checkpoints_network(
+    cache, file_server, checkpoint_file, reference, monkeypatch
+):
     www, base = file_server
     _serve(checkpoint_file, www, f"files/{FILE}")
     entry = _entry({"url": f"{base}/files/{FILE}", "sha256": _sha256(checkpoint_file)})
@@ -124,10 +135,14 @@ def test_wrong_sha256_pin_is_refused(cache, file_server, checkpoint_file):
     assert not any(cache.rglob(FILE))
 
 
-def test_normalization_disagreeing_with_checkpoint_is_a_spec_error(cache, file_server, checkpoint_file):
+def test_normalization_disagreeing_with_checkpoint_is_a_spec_error(
+    cache, file_server, checkpoint_file
+):
     www, base = file_server
     _serve(checkpoint_file, www, FILE)
-    entry = _entry({"url": f"{base}/{FILE}", "sha256": _sha256(checkpoint_file)}, mean=(0.5, 0.5, 0.5))
+    entry = _entry(
+        {"url": f"{base}/{FILE}", "sha256": _sha256(checkpoint_file)}, mean=(0.5, 0.5, 0.5)
+    )
 
     with pytest.raises(SpecError, match="normalizes with mean"):
         load_model(entry)
@@ -135,8 +150,12 @@ def test_normalization_disagreeing_with_checkpoint_is_a_spec_error(cache, file_s
 
 def test_checkpoint_without_classifier_weights_is_a_spec_error(cache, file_server, tmp_path):
     www, base = file_server
-    checkpoint = _robustness_checkpoint({"fc.weight": torch.zeros(1000, 512), "fc.bias": torch.zeros(1000)})
-    checkpoint["model"] = {k: v for k, v in checkpoint["model"].items() if not k.startswith("module.model.")}
+    checkpoint = _robustness_checkpoint(
+        {"fc.weight": torch.zeros(1000, 512), "fc.bias": torch.zeros(1000)}
+    )
+    checkpoint["model"] = {
+        k: v for k, v in checkpoint["model"].items() if not k.startswith("module.model.")
+    }
     torch.save(checkpoint, www / FILE)
     entry = _entry({"url": f"{base}/{FILE}", "sha256": _sha256(www / FILE)})
 
@@ -164,8 +183,13 @@ def test_zoo_entry_asks_the_hub_for_its_file_at_its_pinned_revision(monkeypatch)
 
     with pytest.raises(_Fetched):
         load_model(entry)
-    assert calls == [(REPOSITORY, "resnet18_linf_eps8.0.ckpt",
-                      {"revision": "1c68d6e185c2a503ec164cc8f736b1642b12d769", "sha256": entry.source.sha256})]
+    assert calls == [
+        (
+            REPOSITORY,
+            "resnet18_linf_eps8.0.ckpt",
+            {"revision": "1c68d6e185c2a503ec164cc8f736b1642b12d769", "sha256": entry.source.sha256},
+        )
+    ]
 
 
 def test_a_hub_source_without_a_pinned_commit_is_refused():
@@ -185,8 +209,9 @@ def _other_checkpoint(tmp_path: Path) -> tuple[Path, torch.nn.Module]:
     return path, other
 
 
-def test_same_file_name_from_another_source_never_shares_weights(cache, file_server, checkpoint_file, reference,
-                                                                 tmp_path, monkeypatch):
+def test_same_file_name_from_another_source_never_shares_weights(
+    cache, file_server, checkpoint_file, reference, tmp_path, monkeypatch
+):
     """Issue 13: the cache was keyed by file name alone, so entry B got entry A's weights."""
     www, base = file_server
     other_file, other = _other_checkpoint(tmp_path)
@@ -208,14 +233,18 @@ def test_same_file_name_from_another_source_never_shares_weights(cache, file_ser
     assert len(list(cache.rglob(FILE))) == 3
 
 
-def test_a_pinned_cached_file_is_verified_each_time_it_is_used(cache, file_server, checkpoint_file, monkeypatch):
+def test_a_pinned_cached_file_is_verified_each_time_it_is_used(
+    cache, file_server, checkpoint_file, monkeypatch
+):
     www, base = file_server
     _serve(checkpoint_file, www, FILE)
     entry = _entry({"url": f"{base}/{FILE}", "sha256": _sha256(checkpoint_file)})
     load_model(entry)
     cached = _cached(cache, f"{base}/{FILE}", _sha256(checkpoint_file))
     data = cached.read_bytes()
-    cached.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # the cached copy changes behind bench's back
+    cached.write_bytes(
+        data[:-1] + bytes([data[-1] ^ 1])
+    )  # the cached copy changes behind bench's back
     monkeypatch.setenv("BENCH_OFFLINE", "1")
     with pytest.raises(ChecksumError, match="Delete"):
         load_model(entry)

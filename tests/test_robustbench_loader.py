@@ -18,8 +18,8 @@ from bench.zoo.robustbench_loader import robustbench_files
 from bench.zoo.schema import ModelEntry
 
 import_robustbench()
-from robustbench.model_zoo import model_dicts
-from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel
+from robustbench.model_zoo import model_dicts  # noqa: E402  (after the compat shim above)
+from robustbench.model_zoo.enums import BenchmarkDataset, ThreatModel  # noqa: E402
 
 NAME = "Wong2020Fast"  # PreActResNet-18 with its normalization inside (buffers mu, sigma)
 ENTRY_ID = f"{ROBUSTBENCH_PREFIX}cifar10-Linf-{NAME}"
@@ -31,13 +31,19 @@ def entries() -> dict[str, ModelEntry]:
 
 
 def test_entries_list_every_robustbench_model(entries):
-    expected = {(d.value, t.value): len(models) for d, by_threat in model_dicts.items()
-                for t, models in by_threat.items()}
+    expected = {
+        (d.value, t.value): len(models)
+        for d, by_threat in model_dicts.items()
+        for t, models in by_threat.items()
+    }
     got = Counter((e.source.dataset, e.source.threat_model) for e in entries.values())
     assert dict(got) == expected
-    assert set(entries) == {f"{ROBUSTBENCH_PREFIX}{d.value}-{t.value}-{name}"
-                            for d, by_threat in model_dicts.items() for t, models in by_threat.items()
-                            for name in models}
+    assert set(entries) == {
+        f"{ROBUSTBENCH_PREFIX}{d.value}-{t.value}-{name}"
+        for d, by_threat in model_dicts.items()
+        for t, models in by_threat.items()
+        for name in models
+    }
 
 
 def test_every_entry_validates(entries):
@@ -45,8 +51,12 @@ def test_every_entry_validates(entries):
         again = ModelEntry.model_validate(entry.model_dump(mode="json"))
         assert again == entry, model_id
         assert entry.id == model_id and entry.source.loader == "robustbench"
-        assert entry.source.name in model_dicts[BenchmarkDataset(entry.source.dataset)][
-            ThreatModel(entry.source.threat_model)]
+        assert (
+            entry.source.name
+            in model_dicts[BenchmarkDataset(entry.source.dataset)][
+                ThreatModel(entry.source.threat_model)
+            ]
+        )
 
 
 def _source_model() -> torch.nn.Module:
@@ -116,12 +126,15 @@ def _no_network(monkeypatch):
     def unreachable(self, method, url, *args, **kwargs):
         raise requests.exceptions.ConnectionError(
             f"HTTPSConnectionPool(host='drive.google.com', port=443): Max retries exceeded with url: {url} "
-            "(Caused by NameResolutionError: Failed to resolve 'drive.google.com')")
+            "(Caused by NameResolutionError: Failed to resolve 'drive.google.com')"
+        )
 
     monkeypatch.setattr(requests.Session, "request", unreachable)
 
 
-def test_unreachable_network_without_offline_flag_is_one_paragraph(cache, entries, monkeypatch, capsys):
+def test_unreachable_network_without_offline_flag_is_one_paragraph(
+    cache, entries, monkeypatch, capsys
+):
     """Issue 17: gdown's 87-line traceback becomes one DownloadError paragraph naming the file to place."""
     from bench.errors import DownloadError
 
@@ -139,7 +152,9 @@ def test_unreachable_network_without_offline_flag_is_one_paragraph(cache, entrie
     assert out.out == "" and "Downloading" in out.err  # robustbench's print went to stderr
 
 
-def test_first_download_leaves_evaluate_json_valid(shared_assets, cache, tmp_path, monkeypatch, capsys):
+def test_first_download_leaves_evaluate_json_valid(
+    shared_assets, cache, tmp_path, monkeypatch, capsys
+):
     """robustbench prints "Downloading ..." while it fetches; ``bench evaluate --json`` stdout must still parse."""
     import json
 
@@ -156,8 +171,23 @@ def test_first_download_leaves_evaluate_json_valid(shared_assets, cache, tmp_pat
         return output
 
     monkeypatch.setattr(gdown, "download", download)
-    code = main(["evaluate", "--model", ENTRY_ID, "--protocol", "cifar10-default", "--n-examples", "4",
-                 "--device", "cpu", "--no-progress", "--json", "--results", str(tmp_path / "results")])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            ENTRY_ID,
+            "--protocol",
+            "cifar10-default",
+            "--n-examples",
+            "4",
+            "--device",
+            "cpu",
+            "--no-progress",
+            "--json",
+            "--results",
+            str(tmp_path / "results"),
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     parsed = json.loads(out.out)
@@ -171,8 +201,23 @@ def test_evaluate_json_reports_an_unreachable_network_as_one_paragraph(cache, mo
 
     monkeypatch.delenv("BENCH_OFFLINE", raising=False)
     _no_network(monkeypatch)
-    code = main(["evaluate", "--model", ENTRY_ID, "--protocol", "cifar10-default", "--n-examples", "4",
-                 "--device", "cpu", "--no-progress", "--json", "--results", str(cache / "results")])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            ENTRY_ID,
+            "--protocol",
+            "cifar10-default",
+            "--n-examples",
+            "4",
+            "--device",
+            "cpu",
+            "--no-progress",
+            "--json",
+            "--results",
+            str(cache / "results"),
+        ]
+    )
     out = capsys.readouterr()
     assert code == 2
     assert out.out == ""  # nothing but JSON may go to stdout, and there is no result

@@ -35,15 +35,49 @@ BROKEN = [
     ("missing_id", BASE.replace("id: my_cnn_a\n", ""), "id: Field required"),
     ("unsafe_id", BASE.replace("id: my_cnn_a", "id: ../evil"), "id: String should match pattern"),
     ("unknown_key", BASE + "favourite_colour: blue\n", "favourite_colour: unknown key"),
-    ("unknown_loader", BASE.replace("loader: user_checkpoint", "loader: exec_python"), "does not match any of the expected tags"),
-    ("loader_field_missing", BASE.replace("path: /nonexistent.pt", "sha256: null"), "give exactly one of 'path' and 'url'"),
-    ("unknown_architecture", BASE.replace("name: cnn_a", "name: resnet999"), "unknown architecture 'resnet999'"),
+    (
+        "unknown_loader",
+        BASE.replace("loader: user_checkpoint", "loader: exec_python"),
+        "does not match any of the expected tags",
+    ),
+    (
+        "loader_field_missing",
+        BASE.replace("path: /nonexistent.pt", "sha256: null"),
+        "give exactly one of 'path' and 'url'",
+    ),
+    (
+        "unknown_architecture",
+        BASE.replace("name: cnn_a", "name: resnet999"),
+        "unknown architecture 'resnet999'",
+    ),
     ("linf_without_eps", BASE.replace(", eps: 2/255", ""), "threat_model Linf needs eps"),
-    ("bad_sha256", BASE.replace("path: /nonexistent.pt", "path: /x.pt, sha256: not-a-hash"), "source.sha256"),
-    ("unknown_dataset", BASE.replace("dataset: cifar10", "dataset: svhn"), "dataset: Input should be"),
-    ("python_tag", BASE.replace("description: A", "description: !!python/object/apply:os.system ['true']\nx: A"), "line"),
-    ("url_without_pin", BASE.replace("path: /nonexistent.pt", "url: 'http://127.0.0.1:9/x.pt'"), "must pin its sha256"),
-    ("normalization_mismatch", BASE.replace("std: [0.247059, 0.243529, 0.261569]", "std: [0.25]"), "same number of channels"),
+    (
+        "bad_sha256",
+        BASE.replace("path: /nonexistent.pt", "path: /x.pt, sha256: not-a-hash"),
+        "source.sha256",
+    ),
+    (
+        "unknown_dataset",
+        BASE.replace("dataset: cifar10", "dataset: svhn"),
+        "dataset: Input should be",
+    ),
+    (
+        "python_tag",
+        BASE.replace(
+            "description: A", "description: !!python/object/apply:os.system ['true']\nx: A"
+        ),
+        "line",
+    ),
+    (
+        "url_without_pin",
+        BASE.replace("path: /nonexistent.pt", "url: 'http://127.0.0.1:9/x.pt'"),
+        "must pin its sha256",
+    ),
+    (
+        "normalization_mismatch",
+        BASE.replace("std: [0.247059, 0.243529, 0.261569]", "std: [0.25]"),
+        "same number of channels",
+    ),
     ("id_taken", BASE.replace("id: my_cnn_a", "id: cifar_cnn_a_adv"), "already registered"),
     ("missing_checkpoint", BASE, "place it at"),
 ]
@@ -53,8 +87,22 @@ def _submit(tmp_path: Path, text: str, *extra: str) -> tuple[int, Path, Path]:
     spec = tmp_path / "entry.yaml"
     spec.write_text(text)
     results, boards = tmp_path / "out" / "results", tmp_path / "out"
-    code = main(["submit", str(spec), "--protocol", "cifar10-default", "--n-examples", "20", "--results", str(results),
-                 "--leaderboards", str(boards), "--no-progress", *extra])
+    code = main(
+        [
+            "submit",
+            str(spec),
+            "--protocol",
+            "cifar10-default",
+            "--n-examples",
+            "20",
+            "--results",
+            str(results),
+            "--leaderboards",
+            str(boards),
+            "--no-progress",
+            *extra,
+        ]
+    )
     return code, results, boards
 
 
@@ -72,7 +120,9 @@ def test_valid_submission_writes_result_and_pages(shared_assets, tmp_path, capsy
     ckpt = tmp_path / "my_cnn_a.pth"
     shutil.copy(shared_assets / "models/alpha-beta-crown/cifar_cnn_a_adv.pth", ckpt)
     sha = hashlib.sha256(ckpt.read_bytes()).hexdigest()
-    code, results, boards = _submit(tmp_path, VALID.replace("{path}", str(ckpt)).replace("{sha}", sha))
+    code, results, boards = _submit(
+        tmp_path, VALID.replace("{path}", str(ckpt)).replace("{sha}", sha)
+    )
     assert code == 0, capsys.readouterr().err
     assert (results / "my_cnn_a" / "cifar10-default.json").is_file()
     page = (boards / "models" / "my_cnn_a.md").read_text()
@@ -83,7 +133,9 @@ def test_valid_submission_writes_result_and_pages(shared_assets, tmp_path, capsy
 def test_checksum_mismatch_is_a_clear_error(shared_assets, tmp_path, capsys):
     ckpt = tmp_path / "my_cnn_a.pth"
     shutil.copy(shared_assets / "models/alpha-beta-crown/cifar_cnn_a_adv.pth", ckpt)
-    code, _, boards = _submit(tmp_path, VALID.replace("{path}", str(ckpt)).replace("{sha}", "0" * 64))
+    code, _, boards = _submit(
+        tmp_path, VALID.replace("{path}", str(ckpt)).replace("{sha}", "0" * 64)
+    )
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2 and "0" * 64 in err and "Traceback" not in err
     assert not boards.exists()

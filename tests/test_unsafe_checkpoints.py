@@ -79,13 +79,22 @@ class Setup:
         return f"{base_url}/{name}", hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _entry(loader_fields: dict, architecture: str | None = "cnn_a", dataset: str = "cifar10") -> ModelEntry:
-    return ModelEntry.model_validate({
-        "id": "trojan", "dataset": dataset, "num_classes": {"imagenet": 1000}.get(dataset, 10),
-        "training": {"method": "standard"}, "source": loader_fields,
-        "preprocessing": {"input_size": (3, 224, 224) if dataset == "imagenet" else (3, 32, 32)},
-        **({"architecture": {"name": architecture}} if architecture else {}),
-    })
+def _entry(
+    loader_fields: dict, architecture: str | None = "cnn_a", dataset: str = "cifar10"
+) -> ModelEntry:
+    return ModelEntry.model_validate(
+        {
+            "id": "trojan",
+            "dataset": dataset,
+            "num_classes": {"imagenet": 1000}.get(dataset, 10),
+            "training": {"method": "standard"},
+            "source": loader_fields,
+            "preprocessing": {
+                "input_size": (3, 224, 224) if dataset == "imagenet" else (3, 32, 32)
+            },
+            **({"architecture": {"name": architecture}} if architecture else {}),
+        }
+    )
 
 
 def _package_file(s: Setup) -> ModelEntry:
@@ -116,22 +125,34 @@ def _user_checkpoint_url(s: Setup) -> ModelEntry:
 
 def _proper_interpretability(s: Setup) -> ModelEntry:
     s.payload(s.assets_folder() / "models" / "proper-interpretability" / "trojan.pkl")
-    return _entry({"loader": "proper_interpretability", "asset": "models/proper-interpretability/trojan.pkl"},
-                  architecture="smallgap")
+    return _entry(
+        {"loader": "proper_interpretability", "asset": "models/proper-interpretability/trojan.pkl"},
+        architecture="smallgap",
+    )
 
 
 def _robust_models_transfer(s: Setup) -> ModelEntry:
     url, sha256 = s.served("trojan.ckpt")
-    return _entry({"loader": "robust_models_transfer", "file": "trojan.ckpt", "url": url, "sha256": sha256},
-                  architecture="resnet18", dataset="imagenet")
+    return _entry(
+        {"loader": "robust_models_transfer", "file": "trojan.ckpt", "url": url, "sha256": sha256},
+        architecture="resnet18",
+        dataset="imagenet",
+    )
 
 
 def _robustbench(s: Setup) -> ModelEntry:
     s.monkeypatch.setenv("BENCH_OFFLINE", "1")  # the placed file is used; nothing is downloaded
     (path,) = robustbench_files("Wong2020Fast", "cifar10", "Linf", s.cache / "robustbench")
     s.payload(path)
-    return _entry({"loader": "robustbench", "name": "Wong2020Fast", "dataset": "cifar10", "threat_model": "Linf"},
-                  architecture=None)
+    return _entry(
+        {
+            "loader": "robustbench",
+            "name": "Wong2020Fast",
+            "dataset": "cifar10",
+            "threat_model": "Linf",
+        },
+        architecture=None,
+    )
 
 
 CASES: dict[str, tuple[str, Callable[[Setup], ModelEntry]]] = {
@@ -161,20 +182,29 @@ def _refusal(case: str, fmt: str) -> type[Exception] | tuple[type[Exception], ..
     return UnsafeCheckpointError
 
 
-@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch's note on the plain pickle's protocol
+@pytest.mark.filterwarnings(
+    "ignore:Detected pickle protocol"
+)  # torch's note on the plain pickle's protocol
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("case", CASES)
 def test_loader_refuses_code_running_pickle(case, fmt, tmp_path, monkeypatch, request, cache):
-    _assert_refused(case, fmt, Setup(tmp_path, monkeypatch, request, cache, fmt, tmp_path / "payload_ran"))
+    _assert_refused(
+        case, fmt, Setup(tmp_path, monkeypatch, request, cache, fmt, tmp_path / "payload_ran")
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_users_force_no_weights_only_does_not_lift_the_refusal(case, tmp_path, monkeypatch, request, cache):
+def test_users_force_no_weights_only_does_not_lift_the_refusal(
+    case, tmp_path, monkeypatch, request, cache
+):
     """``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns torch.load calls that pass no ``weights_only``
     (robustbench's) into unsafe loads; bench's loaders must still refuse."""
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
-    _assert_refused(case, "torch_zip", Setup(tmp_path, monkeypatch, request, cache, "torch_zip",
-                                             tmp_path / "payload_ran"))
+    _assert_refused(
+        case,
+        "torch_zip",
+        Setup(tmp_path, monkeypatch, request, cache, "torch_zip", tmp_path / "payload_ran"),
+    )
     assert os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] == "1"
 
 
@@ -190,7 +220,9 @@ def _assert_refused(case: str, fmt: str, setup: Setup) -> None:
     assert not setup.sentinel.exists()
     assert not (setup.tmp_path / "imported").exists()
     assert PACKAGE not in sys.modules
-    assert os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD") == weights_only_env  # robustbench's override undone
+    assert (
+        os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD") == weights_only_env
+    )  # robustbench's override undone
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -205,7 +237,9 @@ def test_control_payload_runs_when_loaded_unsafely(fmt, tmp_path):
     assert sentinel.exists()
 
 
-def test_control_fake_package_leaves_its_sentinel_when_imported(tmp_path, monkeypatch, request, cache):
+def test_control_fake_package_leaves_its_sentinel_when_imported(
+    tmp_path, monkeypatch, request, cache
+):
     _package_file(Setup(tmp_path, monkeypatch, request, cache, "pickle", tmp_path / "payload_ran"))
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     subprocess.run([sys.executable, "-c", f"import {PACKAGE}"], check=True, env=env)

@@ -30,14 +30,31 @@ def test_bootstrap_interval_is_seeded_and_covers_the_mean():
     a, b = bootstrap_interval(x), bootstrap_interval(x)
     assert a == b and a[0] < x.mean() < a[1]
     assert a[1] - a[0] == pytest.approx(2 * 1.96 * x.std() / np.sqrt(len(x)), rel=0.2)
-    assert bootstrap_interval([0.3]) == (None, None) and bootstrap_interval([0.2, 0.2, None]) == (0.2, 0.2)
+    assert bootstrap_interval([0.3]) == (None, None) and bootstrap_interval([0.2, 0.2, None]) == (
+        0.2,
+        0.2,
+    )
 
 
 def test_share_and_mean_records_carry_identity_direction_and_n():
-    v = share("pgd10_acc@8/255", "pgd_grid", "accuracy", [1, 0, 1, 1], higher_is_better=True, eps=8 / 255, steps=10)
+    v = share(
+        "pgd10_acc@8/255",
+        "pgd_grid",
+        "accuracy",
+        [1, 0, 1, 1],
+        higher_is_better=True,
+        eps=8 / 255,
+        steps=10,
+    )
     assert (v.value, v.n, v.unit, v.ci_method) == (0.75, 4, "share", "clopper-pearson")
     assert v.matches("pgd_grid", "accuracy", eps=8 / 255) and not v.matches("pgd_grid", steps=50)
-    m = mean("gini_global", "inequality", "gini_global", [0.5, None, 0.7, float("nan")], higher_is_better=False)
+    m = mean(
+        "gini_global",
+        "inequality",
+        "gini_global",
+        [0.5, None, 0.7, float("nan")],
+        higher_is_better=False,
+    )
     assert (m.value, m.n, m.unit, m.higher_is_better) == (pytest.approx(0.6), 2, "score", False)
     assert share("x", "m", "q", [], higher_is_better=True).value is None
 
@@ -46,18 +63,24 @@ def test_version_1_files_load_and_upgrade_to_the_same_numbers(tmp_path):
     """A version-1 file (a committed one, rewritten as version 1) reads as records with the same values."""
     from bench.results import read_result
 
-    source = next(COMMITTED.glob("cifar_smallgap_adv/cifar10-battery-linf.json"), None) or \
-        next(COMMITTED.glob("*/*.json"))
+    source = next(COMMITTED.glob("cifar_smallgap_adv/cifar10-battery-linf.json"), None) or next(
+        COMMITTED.glob("*/*.json")
+    )
     v2 = read_result(source)
     v1 = json.loads(source.read_text())
-    v1 |= {"schema_version": 1, "metrics": {v.name: v.value for v in v2.values},
-           "produced_by": {v.name: v.metric for v in v2.values}}
+    v1 |= {
+        "schema_version": 1,
+        "metrics": {v.name: v.value for v in v2.values},
+        "produced_by": {v.name: v.metric for v in v2.values},
+    }
     del v1["values"]
     path = tmp_path / v2.model.id / source.name
     path.parent.mkdir()
     path.write_text(json.dumps(v1))
     upgraded = read_result(path)
-    assert upgraded.schema_version == 2 and upgraded.metrics == pytest.approx(v2.metrics, nan_ok=True)
+    assert upgraded.schema_version == 2 and upgraded.metrics == pytest.approx(
+        v2.metrics, nan_ok=True
+    )
     assert upgraded.values == v2.values
 
 
@@ -90,7 +113,14 @@ def test_no_value_identity_is_parsed_from_a_name():
     offenders = []
     for path in (ROOT / "bench").rglob("*.py"):
         text = path.read_text()
-        for pattern in (r'pgd(\d+)_acc@', r'_err@(\d+)', "split('@')", 'split("@")', "name.split(", "k[3:"):
+        for pattern in (
+            r"pgd(\d+)_acc@",
+            r"_err@(\d+)",
+            "split('@')",
+            'split("@")',
+            "name.split(",
+            "k[3:",
+        ):
             if pattern in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {pattern}")
     assert offenders == []
@@ -103,4 +133,12 @@ def test_the_leaderboard_imports_without_torch():
 
 def test_value_is_strict():
     with pytest.raises(ValueError):
-        Value(name="x", metric="m", quantity="q", unit="percent", higher_is_better=True, n=1, value=0.1)
+        Value(
+            name="x",
+            metric="m",
+            quantity="q",
+            unit="percent",
+            higher_is_better=True,
+            n=1,
+            value=0.1,
+        )

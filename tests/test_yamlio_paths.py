@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Literal, Union
+from typing import Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +26,7 @@ class B(BaseModel):
 
 
 class Holder(BaseModel):
-    items: list[Union[A, B]] = Field(default_factory=list)
+    items: list[A | B] = Field(default_factory=list)
     source: A | B = Field(discriminator="kind")
 
 
@@ -46,7 +46,9 @@ def test_a_missing_key_is_named():
 
 
 def test_an_unknown_key_is_named_where_it_was_written():
-    assert "source.colour: unknown key" in problems({"source": {"kind": "b", "name": "x", "colour": 1}})
+    assert "source.colour: unknown key" in problems(
+        {"source": {"kind": "b", "name": "x", "colour": 1}}
+    )
 
 
 def test_written_path_walks_lists_and_dicts():
@@ -57,4 +59,9 @@ def test_written_path_walks_lists_and_dicts():
 
 def test_yamlio_does_not_import_the_zoo():
     code = "import sys, bench.yamlio; print(any(m.startswith('bench.zoo') for m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )

@@ -42,11 +42,19 @@ def test_zoo_covers_the_published_grids():
     ids = set(ZOO.ids())
     for arch in ("resnet18", "resnet50", "wide_resnet50_2"):
         assert {f"{arch}_linf_eps{e}" for e in ("0.5", "1", "2", "4", "8")} <= ids
-        assert {f"{arch}_l2_eps{e}" for e in ("0", "0.01", "0.03", "0.05", "0.1", "0.25", "0.5", "1", "3", "5")} <= ids
+        assert {
+            f"{arch}_l2_eps{e}"
+            for e in ("0", "0.01", "0.03", "0.05", "0.1", "0.25", "0.5", "1", "3", "5")
+        } <= ids
     for arch in ("smallgap", "wresnet"):
         assert {f"cifar_{arch}_{m}" for m in ("normal", "adv", "trades", "int", "int2")} <= ids
-    assert {"cifar_smallgap_adv_6", "cifar_smallgap_adv_8", "cifar_smallgap_adv_10",
-            "mnist_smallgap_normal", "mnist_smallgap_adv"} <= ids
+    assert {
+        "cifar_smallgap_adv_6",
+        "cifar_smallgap_adv_8",
+        "cifar_smallgap_adv_10",
+        "mnist_smallgap_normal",
+        "mnist_smallgap_adv",
+    } <= ids
 
 
 @pytest.mark.parametrize("model_id", ZOO.ids())
@@ -59,14 +67,20 @@ def test_entry_architecture_builds_for_its_input(model_id):
     if entry.architecture is None or entry.dataset == "imagenet":
         return  # ImageNet nets are exercised once in test_robust_models_transfer.py
     assert entry.architecture.name in ARCHITECTURES
-    net = build_architecture(entry.architecture.name, entry.num_classes, dict(entry.architecture.params))
+    net = build_architecture(
+        entry.architecture.name, entry.num_classes, dict(entry.architecture.params)
+    )
     with torch.no_grad():
         out = net(torch.zeros(2, *entry.preprocessing.input_size))
     assert out.shape == (2, entry.num_classes)
 
 
-@pytest.mark.parametrize("model_id,protocol,n,expected", ASSETS_FIGURES, ids=[f[0] for f in ASSETS_FIGURES])
-def test_clean_accuracy_matches_assets_md(shared_assets, tmp_path: Path, model_id, protocol, n, expected):
+@pytest.mark.parametrize(
+    "model_id,protocol,n,expected", ASSETS_FIGURES, ids=[f[0] for f in ASSETS_FIGURES]
+)
+def test_clean_accuracy_matches_assets_md(
+    shared_assets, tmp_path: Path, model_id, protocol, n, expected
+):
     entry = ZOO.get(model_id)
     resolved = get_protocol(protocol).resolve(entry.dataset, n_examples=n)
     result = run_battery(entry, resolved, results_dir=tmp_path, batch_size=500, device="cpu")
@@ -83,19 +97,33 @@ def _digits_entry(tmp_path: Path, reported: float):
     torch.manual_seed(0)
     path = tmp_path / "digits.pt"
     torch.save(build_architecture("digits_gap", 10, {}).state_dict(), path)
-    return ModelEntry.model_validate({
-        "id": "digits_reported_test", "dataset": "digits", "num_classes": 10,
-        "training": {"method": "standard"}, "architecture": {"name": "digits_gap"},
-        "source": {"loader": "user_checkpoint", "path": str(path)},
-        "preprocessing": {"input_size": [1, 8, 8]}, "reported": {"clean_accuracy": reported}})
+    return ModelEntry.model_validate(
+        {
+            "id": "digits_reported_test",
+            "dataset": "digits",
+            "num_classes": 10,
+            "training": {"method": "standard"},
+            "architecture": {"name": "digits_gap"},
+            "source": {"loader": "user_checkpoint", "path": str(path)},
+            "preprocessing": {"input_size": [1, 8, 8]},
+            "reported": {"clean_accuracy": reported},
+        }
+    )
 
 
 def _clean_only(n: int | None):
     from bench.protocols import Protocol
 
-    return Protocol.model_validate({"name": "digits-clean-test", "version": 1, "description": "clean accuracy",
-                                    "dataset": "digits", "selection": {"strategy": "first", "n": n},
-                                    "metrics": {"clean_accuracy": {}}}).resolve("digits")
+    return Protocol.model_validate(
+        {
+            "name": "digits-clean-test",
+            "version": 1,
+            "description": "clean accuracy",
+            "dataset": "digits",
+            "selection": {"strategy": "first", "n": n},
+            "metrics": {"clean_accuracy": {}},
+        }
+    ).resolve("digits")
 
 
 def test_full_set_clean_accuracy_far_from_the_reported_figure_warns_with_both(tmp_path: Path):
@@ -119,7 +147,9 @@ def test_a_subset_or_an_agreeing_figure_is_not_checked(tmp_path: Path, recwarn):
     )
 
     entry = _digits_entry(tmp_path, reported=0.99)
-    run_battery(entry, _clean_only(100), results_dir=tmp_path / "r", device="cpu")  # 100 of 500: no comparison
+    run_battery(
+        entry, _clean_only(100), results_dir=tmp_path / "r", device="cpu"
+    )  # 100 of 500: no comparison
     assert not [w for w in recwarn if "authors report" in str(w.message)]
     assert reported_accuracy_gap(entry, 0.985, 500, 500) is None  # within the tolerance
     assert reported_accuracy_gap(entry, 0.5, 499, 500) is None
@@ -193,26 +223,60 @@ def test_a_family_expands_to_the_same_validated_entries_as_the_verbose_form(tmp_
 
 
 def test_the_shared_zoo_family_holds_every_published_checkpoint():
-    rmt = {e.source.file: e for e in ZOO.entries.values() if e.source.loader == "robust_models_transfer"}
+    rmt = {
+        e.source.file: e
+        for e in ZOO.entries.values()
+        if e.source.loader == "robust_models_transfer"
+    }
     for arch in ("densenet", "mnasnet", "mobilenet", "resnext50_32x4d", "shufflenet", "vgg16_bn"):
         assert {f"{arch}_l2_eps0.ckpt", f"{arch}_l2_eps3.ckpt"} <= set(rmt)
         assert rmt[f"{arch}_l2_eps3.ckpt"].source.classifier_prefix == "module.model.model."
-    assert {"resnet18_linf_eps0.ckpt", "resnet50_linf_eps0.ckpt", "resnet50_linf_eps8.0.ckpt"} <= set(rmt)
-    assert all(e.source.revision == "1c68d6e185c2a503ec164cc8f736b1642b12d769" for e in rmt.values())
+    assert {
+        "resnet18_linf_eps0.ckpt",
+        "resnet50_linf_eps0.ckpt",
+        "resnet50_linf_eps8.0.ckpt",
+    } <= set(rmt)
+    assert all(
+        e.source.revision == "1c68d6e185c2a503ec164cc8f736b1642b12d769" for e in rmt.values()
+    )
     assert rmt["resnet50_linf_eps8.0.ckpt"].reported == {"clean_accuracy": 0.5453}  # README: 54.53
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda t: t.replace("'net_{threat}_eps{threat.eps}'", "'net_{threat}_eps{size}'"), "names no axis"),
-    (lambda t: t.replace("'net at {threat.written}'", "'net at {threat.__class__}'"), "has no field '__class__'"),
-    (lambda t: t.replace("    models/x/net_l2_eps1.pt: {clean_accuracy: 0.5}\n", ""), "has no row in 'files'"),
-    (lambda t: t + "    other.pt: {clean_accuracy: 0.5}\n", "belong to no member"),
-    (lambda t: t.replace("models: []\n", VERBOSE.split("\n- id: net_linf_eps8")[0].split("\n", 1)[1] + "\n"),
-     "already registered"),
-    (lambda t: t.replace("clean_accuracy: 0.5}", "clean_accuracy: 50}"), "less than or equal to 1"),
-    (lambda t: t.replace("    entry:\n      id:", f"      a: [{HUNDREDS}]\n      b: [{HUNDREDS}]\n    entry:\n      id:"),
-     "at most 10000"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (
+            lambda t: t.replace("'net_{threat}_eps{threat.eps}'", "'net_{threat}_eps{size}'"),
+            "names no axis",
+        ),
+        (
+            lambda t: t.replace("'net at {threat.written}'", "'net at {threat.__class__}'"),
+            "has no field '__class__'",
+        ),
+        (
+            lambda t: t.replace("    models/x/net_l2_eps1.pt: {clean_accuracy: 0.5}\n", ""),
+            "has no row in 'files'",
+        ),
+        (lambda t: t + "    other.pt: {clean_accuracy: 0.5}\n", "belong to no member"),
+        (
+            lambda t: t.replace(
+                "models: []\n", VERBOSE.split("\n- id: net_linf_eps8")[0].split("\n", 1)[1] + "\n"
+            ),
+            "already registered",
+        ),
+        (
+            lambda t: t.replace("clean_accuracy: 0.5}", "clean_accuracy: 50}"),
+            "less than or equal to 1",
+        ),
+        (
+            lambda t: t.replace(
+                "    entry:\n      id:",
+                f"      a: [{HUNDREDS}]\n      b: [{HUNDREDS}]\n    entry:\n      id:",
+            ),
+            "at most 10000",
+        ),
+    ],
+)
 def test_family_mistakes_are_spec_errors(tmp_path, edit, message):
     from bench.errors import SpecError
     from bench.zoo.catalog import read_zoo

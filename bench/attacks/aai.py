@@ -40,43 +40,83 @@ class TopKInterpretationAttack(Attack):
         "topk": {"eps": 8 / 255, "steps": 5, "step_size": 0.01},
         "topk-rs": {"eps": 8 / 255, "steps": 5, "step_size": 0.01, "random_start": True},
         "l1": {"eps": 8 / 255, "steps": 5, "step_size": 0.01, "objective": "l1"},
-        "authors-topk": {"eps": 8 / 255, "steps": 5, "step_size": 0.01, "random_start": True, "hinge_weight": 0.0,
-                         "iterate": "last"},
+        "authors-topk": {
+            "eps": 8 / 255,
+            "steps": 5,
+            "step_size": 0.01,
+            "random_start": True,
+            "hinge_weight": 0.0,
+            "iterate": "last",
+        },
     }
 
-    def __init__(self, model: nn.Module, eps: float, steps: int, step_size: float, *, interpreter: str = "cam",
-                 k: int = 8, hinge_weight: float = 1.0, bounds: tuple[float, float] = (0.0, 1.0),
-                 iterate: Literal["best", "last"] = "best", objective: Literal["topk", "l1"] = "topk",
-                 random_start: bool | None = None, seed: int = 0):
+    def __init__(
+        self,
+        model: nn.Module,
+        eps: float,
+        steps: int,
+        step_size: float,
+        *,
+        interpreter: str = "cam",
+        k: int = 8,
+        hinge_weight: float = 1.0,
+        bounds: tuple[float, float] = (0.0, 1.0),
+        iterate: Literal["best", "last"] = "best",
+        objective: Literal["topk", "l1"] = "topk",
+        random_start: bool | None = None,
+        seed: int = 0,
+    ):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
-        self.interpreter, self.k, self.hinge_weight, self.bounds = interpreter, k, hinge_weight, bounds
+        self.interpreter, self.k, self.hinge_weight, self.bounds = (
+            interpreter,
+            k,
+            hinge_weight,
+            bounds,
+        )
         self.iterate, self.objective, self.seed = iterate, objective, seed
         self.random_start = objective == "l1" if random_start is None else random_start
         if objective == "l1" and not self.random_start:
-            raise ValueError("the l1 objective has no gradient at the clean point: it needs a random start")
+            raise ValueError(
+                "the l1 objective has no gradient at the clean point: it needs a random start"
+            )
 
-    def _logits_and_map(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _logits_and_map(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits and the map of ``y``; a CAM network gives both from one pass (logits = CAM mean)."""
         if self.interpreter == "cam":
             maps = self.model.cam(x)
             size = maps.shape[-2] * maps.shape[-1]
-            return maps.mean(dim=(2, 3)), maps.gather(1, y[:, None, None, None].expand(-1, 1, *maps.shape[2:]))[:, 0] / size
+            return maps.mean(dim=(2, 3)), maps.gather(
+                1, y[:, None, None, None].expand(-1, 1, *maps.shape[2:])
+            )[:, 0] / size
         return self.model(x), interpret(self.interpreter, self.model, x, y)[:, 0]
 
     def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """``y``: the labels to keep (the clean predictions). ``eps`` may be one number or one per image."""
-        eps = torch.as_tensor(self.eps, dtype=x.dtype, device=x.device).expand(len(x)).view(-1, *([1] * (x.dim() - 1)))
+        eps = (
+            torch.as_tensor(self.eps, dtype=x.dtype, device=x.device)
+            .expand(len(x))
+            .view(-1, *([1] * (x.dim() - 1)))
+        )
         with torch.no_grad():
             clean = self._logits_and_map(x, y)[1].flatten(1)
             top = clean.topk(self.k, dim=1).indices
         best, best_mass = x.clone(), torch.full((len(x),), float("inf"), device=x.device)
-        x_adv = linf_random_start(x, eps, self.seed, self.bounds) if self.random_start else x.clone()
-        for step in range(self.steps + 1):  # iterates 0 … steps are scored; exactly ``steps`` updates
+        x_adv = (
+            linf_random_start(x, eps, self.seed, self.bounds) if self.random_start else x.clone()
+        )
+        for step in range(
+            self.steps + 1
+        ):  # iterates 0 … steps are scored; exactly ``steps`` updates
             x_adv = x_adv.detach().requires_grad_(True)
             logits, maps = self._logits_and_map(x_adv, y)
             # the interpretation term to minimise: top-k mass, or minus the ℓ1 distance to the clean map
-            mass = maps.flatten(1).gather(1, top).sum(1) if self.objective == "topk" else \
-                -(maps.flatten(1) - clean).abs().sum(1)
+            mass = (
+                maps.flatten(1).gather(1, top).sum(1)
+                if self.objective == "topk"
+                else -(maps.flatten(1) - clean).abs().sum(1)
+            )
             with torch.no_grad():
                 better = (logits.argmax(1) == y) & (mass < best_mass)
                 best[better], best_mass[better] = x_adv[better], mass[better]
@@ -84,7 +124,9 @@ class TopKInterpretationAttack(Attack):
                 break
             (grad,) = torch.autograd.grad((self._hinge(logits, y) + mass).sum(), x_adv)
             with torch.no_grad():
-                delta = torch.maximum(torch.minimum(x_adv - self.step_size * grad.sign() - x, eps), -eps)
+                delta = torch.maximum(
+                    torch.minimum(x_adv - self.step_size * grad.sign() - x, eps), -eps
+                )
                 x_adv = (x + delta).clamp(*self.bounds)
         return x_adv.detach() if self.iterate == "last" else best.detach()
 

@@ -32,7 +32,9 @@ class Attack:
     bounds: tuple[float, float]
     eps: float
 
-    def perturb(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    def perturb(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor:  # pragma: no cover - abstract
         """Adversarial images for the batch ``x`` with labels ``y``, within ``bounds``."""
         raise NotImplementedError
 
@@ -42,9 +44,11 @@ ATTACKS: Registry[type[Attack]] = Registry("attack")
 
 def register_attack(name: str):
     """Class decorator: register ``cls`` under ``name`` in :data:`ATTACKS`."""
+
     def add(cls: type[Attack]) -> type[Attack]:
         cls.name = name
         return ATTACKS.register(name)(cls)
+
     return add
 
 

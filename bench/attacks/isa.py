@@ -29,7 +29,9 @@ from bench.interpretation.interpreters import interpret
 ClassSet = Literal["one", "two", "all"]
 
 
-def class_set(which: ClassSet, labels: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:
+def class_set(
+    which: ClassSet, labels: torch.Tensor, target: torch.Tensor, num_classes: int
+) -> torch.Tensor:
     """The interpreted classes per image, (B, K): {y}, {y, t} or all classes."""
     if which == "one":
         return labels[:, None]
@@ -61,19 +63,41 @@ class InterpretabilitySneakingAttack(Attack):
 
     contract_cases = {
         "two-class": {"eps": 8 / 255, "steps": 10, "step_size": 0.01, "bisection_steps": 1},
-        "two-class-rs": {"eps": 8 / 255, "steps": 10, "step_size": 0.01, "bisection_steps": 1, "random_start": True},
+        "two-class-rs": {
+            "eps": 8 / 255,
+            "steps": 10,
+            "step_size": 0.01,
+            "bisection_steps": 1,
+            "random_start": True,
+        },
     }
 
-    def __init__(self, model: nn.Module, eps, steps: int, step_size: float, *, interpreter: str = "cam",
-                 classes: ClassSet = "two", p: int = 1, tau: float = 0.1, lam_range: tuple[float, float] = (1e-3, 1e3),
-                 bisection_steps: int = 6, bounds: tuple[float, float] = (0.0, 1.0), random_start: bool = False,
-                 seed: int = 0, target: Target = "runner_up"):
+    def __init__(
+        self,
+        model: nn.Module,
+        eps,
+        steps: int,
+        step_size: float,
+        *,
+        interpreter: str = "cam",
+        classes: ClassSet = "two",
+        p: int = 1,
+        tau: float = 0.1,
+        lam_range: tuple[float, float] = (1e-3, 1e3),
+        bisection_steps: int = 6,
+        bounds: tuple[float, float] = (0.0, 1.0),
+        random_start: bool = False,
+        seed: int = 0,
+        target: Target = "runner_up",
+    ):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
         self.interpreter, self.classes, self.p, self.tau = interpreter, classes, p, tau
         self.lam_range, self.bisection_steps, self.bounds = lam_range, bisection_steps, bounds
         self.random_start, self.seed, self.target = random_start, seed, target
 
-    def perturb(self, x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+    def perturb(
+        self, x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The kept example of :meth:`attack` for ``target`` (default: the constructor's)."""
         return self.attack(x, y, self.targets(x) if target is None else target).adversarial
 
@@ -93,9 +117,12 @@ class InterpretabilitySneakingAttack(Attack):
             clean_maps = interpret(self.interpreter, self.model, x, classes).detach()
         low = torch.full((len(x),), self.lam_range[0], device=x.device)
         high = torch.full((len(x),), self.lam_range[1], device=x.device)
-        best = SneakingOutcome(torch.zeros(len(x), dtype=torch.bool, device=x.device),
-                               torch.full((len(x),), float("inf"), device=x.device),
-                               torch.full((len(x),), float("nan"), device=x.device), x.clone())
+        best = SneakingOutcome(
+            torch.zeros(len(x), dtype=torch.bool, device=x.device),
+            torch.full((len(x),), float("inf"), device=x.device),
+            torch.full((len(x),), float("nan"), device=x.device),
+            x.clone(),
+        )
         for i in range(self.bisection_steps + 1):
             lam = high if i == 0 else torch.sqrt(low * high)
             ok, d, x_adv = self._run(x, target, classes, clean_maps, lam)
@@ -110,18 +137,26 @@ class InterpretabilitySneakingAttack(Attack):
 
     def _run(self, x, target, classes, clean_maps, lam):
         """One PGD run at per-image λ: (success, smallest D among successful iterates, that iterate)."""
-        eps = torch.as_tensor(self.eps, dtype=x.dtype, device=x.device).expand(len(x)).view(-1, *([1] * (x.dim() - 1)))
+        eps = (
+            torch.as_tensor(self.eps, dtype=x.dtype, device=x.device)
+            .expand(len(x))
+            .view(-1, *([1] * (x.dim() - 1)))
+        )
         found = torch.zeros(len(x), dtype=torch.bool, device=x.device)
         best_d = torch.full((len(x),), float("inf"), device=x.device)
         best_x = x.clone()
         # every λ of the bisection starts from the same point: x, or one seeded random point of the ball
-        x_adv = linf_random_start(x, eps, self.seed, self.bounds) if self.random_start else x.clone()
+        x_adv = (
+            linf_random_start(x, eps, self.seed, self.bounds) if self.random_start else x.clone()
+        )
         for _ in range(self.steps + 1):
             x_adv = x_adv.detach().requires_grad_(True)
             logits = self.model(x_adv)
             others = logits.scatter(1, target[:, None], float("-inf")).amax(1)
             margin = others - logits.gather(1, target[:, None])[:, 0]
-            d = discrepancy(clean_maps, interpret(self.interpreter, self.model, x_adv, classes), self.p)
+            d = discrepancy(
+                clean_maps, interpret(self.interpreter, self.model, x_adv, classes), self.p
+            )
             with torch.no_grad():
                 better = (logits.argmax(1) == target) & (d < best_d)
                 found |= better
@@ -129,6 +164,8 @@ class InterpretabilitySneakingAttack(Attack):
             loss = (lam * margin.clamp(min=-self.tau) + d).sum()
             (grad,) = torch.autograd.grad(loss, x_adv)
             with torch.no_grad():
-                delta = torch.maximum(torch.minimum(x_adv - self.step_size * grad.sign() - x, eps), -eps)
+                delta = torch.maximum(
+                    torch.minimum(x_adv - self.step_size * grad.sign() - x, eps), -eps
+                )
                 x_adv = (x + delta).clamp(*self.bounds)
         return found, best_d, best_x.detach()

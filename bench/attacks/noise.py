@@ -54,7 +54,9 @@ def random_k_mask(shape: Sequence[int], k: int, seeds: Sequence[int], device=Non
     return top_k_mask(random_keys(shape, seeds, device), k)
 
 
-def draw_noise(z: torch.Tensor, distribution: Distribution, std: float, seeds: Sequence[int]) -> torch.Tensor:
+def draw_noise(
+    z: torch.Tensor, distribution: Distribution, std: float, seeds: Sequence[int]
+) -> torch.Tensor:
     """Noise shaped like ``z``: N(0, std²), or Uniform over each image's own [min, max]."""
     if distribution == "normal":
         return std * seeded_normal(z.shape[1:], seeds, z)
@@ -71,12 +73,19 @@ def image_range(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return flat.amin(1).view(shape), flat.amax(1).view(shape)
 
 
-def corrupt(z: torch.Tensor, mask: torch.Tensor, noise: torch.Tensor, mode: Literal["add", "replace"]) -> torch.Tensor:
+def corrupt(
+    z: torch.Tensor, mask: torch.Tensor, noise: torch.Tensor, mode: Literal["add", "replace"]
+) -> torch.Tensor:
     """Noise-I (``add``) or Noise-II (``replace``) on the masked sub-pixels."""
     return torch.where(mask, z + noise if mode == "add" else noise, z)
 
 
-def clamp(z_corrupt: torch.Tensor, z_clean: torch.Tensor, how: Clamp, valid: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+def clamp(
+    z_corrupt: torch.Tensor,
+    z_clean: torch.Tensor,
+    how: Clamp,
+    valid: tuple[torch.Tensor, torch.Tensor],
+) -> torch.Tensor:
     """``none``; ``image_range``: each clean image's [min, max] (the code); ``valid_pixels``: the [0, 1] box."""
     if how == "none":
         return z_corrupt

@@ -37,8 +37,9 @@ def colour_in(space: InputSpace, colour: Colour, black: Black, z: torch.Tensor) 
     return space.pixel_value(COLOURS[colour], z)
 
 
-def importance_map(attribution: torch.Tensor, source: CentreSource, transform: CentreTransform,
-                   region_size: int) -> torch.Tensor:
+def importance_map(
+    attribution: torch.Tensor, source: CentreSource, transform: CentreTransform, region_size: int
+) -> torch.Tensor:
     """The 2-D map whose largest entries become patch centres: ``(B, h, w)``.
 
     ``regional``: block sums over all channels (the text's A_r); ``pixel``: the channel mean
@@ -50,8 +51,13 @@ def importance_map(attribution: torch.Tensor, source: CentreSource, transform: C
     return a.mean(dim=1)
 
 
-def patch_centres(attribution: torch.Tensor, count: int, source: CentreSource, transform: CentreTransform,
-                  region_size: int) -> torch.Tensor:
+def patch_centres(
+    attribution: torch.Tensor,
+    count: int,
+    source: CentreSource,
+    transform: CentreTransform,
+    region_size: int,
+) -> torch.Tensor:
     """Pixel coordinates ``(B, count, 2)`` (row, col) of the ``count`` most important places, best first.
 
     A region's centre is pixel ``(i·s + s//2, j·s + s//2)`` of block (i, j) of size s.
@@ -59,7 +65,9 @@ def patch_centres(attribution: torch.Tensor, count: int, source: CentreSource, t
     scores = importance_map(attribution, source, transform, region_size)
     width = scores.shape[-1]
     if count > scores[0].numel():
-        raise ValueError(f"max_count {count} exceeds the {scores[0].numel()} places of the importance map")
+        raise ValueError(
+            f"max_count {count} exceeds the {scores[0].numel()} places of the importance map"
+        )
     order = top_k_indices(scores, count)
     rows, cols = order // width, order % width
     if source == "regional":
@@ -77,7 +85,9 @@ class Candidates:
     @classmethod
     def of(cls, max_count: int, max_radius: int, loop: LoopOrder) -> Candidates:
         """Every (n, r) with n ≤ ``max_count``, r ≤ ``max_radius``, in ``loop`` order."""
-        n, r = torch.meshgrid(torch.arange(1, max_count + 1), torch.arange(1, max_radius + 1), indexing="ij")
+        n, r = torch.meshgrid(
+            torch.arange(1, max_count + 1), torch.arange(1, max_radius + 1), indexing="ij"
+        )
         if loop == "radius_outer":
             n, r = n.T, r.T
         return cls(n.reshape(-1), r.reshape(-1))
@@ -97,14 +107,17 @@ def _spans(coord: torch.Tensor, radii: torch.Tensor, size: int, shape: PatchShap
     return (pos >= c - r) & (pos <= high)
 
 
-def candidate_masks(centres: torch.Tensor, candidates: Candidates, height: int, width: int,
-                    shape: PatchShape) -> torch.Tensor:
+def candidate_masks(
+    centres: torch.Tensor, candidates: Candidates, height: int, width: int, shape: PatchShape
+) -> torch.Tensor:
     """Boolean masks ``(B, K, H, W)``: the union of the first n centres' patches of radius r.
 
     ``candidates`` holds K pairs shared by all images, or (B, K) pairs, one row per image.
     Patches are clipped at the border (positions outside the image simply do not exist).
     """
-    counts, radii = (t.to(centres.device).view(-1, t.shape[-1]) for t in (candidates.counts, candidates.radii))
+    counts, radii = (
+        t.to(centres.device).view(-1, t.shape[-1]) for t in (candidates.counts, candidates.radii)
+    )
     rows = _spans(centres[..., 0], radii, height, shape)  # (B, N, K, H)
     cols = _spans(centres[..., 1], radii, width, shape)  # (B, N, K, W)
     used = torch.arange(centres.shape[1], device=centres.device)[None, :, None] < counts[:, None, :]
@@ -126,7 +139,9 @@ class OcclusionOutcome:
     count: torch.Tensor  # (B,) n of the returned image (N when failed)
     radius: torch.Tensor  # (B,) r of the returned image (R when failed)
     area: torch.Tensor  # (B,) share of the H×W pixels occluded in the returned image
-    occluded: torch.Tensor  # (B, C, H, W) the returned x' (the last candidate when the attack failed)
+    occluded: (
+        torch.Tensor
+    )  # (B, C, H, W) the returned x' (the last candidate when the attack failed)
 
 
 def _outcome(z, centres, candidates, colour, shape, first) -> OcclusionOutcome:
@@ -135,13 +150,27 @@ def _outcome(z, centres, candidates, colour, shape, first) -> OcclusionOutcome:
     picked = Candidates(candidates.counts[chosen], candidates.radii[chosen])
     per_image = Candidates(picked.counts[:, None], picked.radii[:, None])
     masks = candidate_masks(centres, per_image, z.shape[-2], z.shape[-1], shape)[:, 0]
-    return OcclusionOutcome(first >= 0, first, picked.counts, picked.radii, masks.float().mean(dim=(1, 2)).cpu(),
-                            occlude(z, masks, colour))
+    return OcclusionOutcome(
+        first >= 0,
+        first,
+        picked.counts,
+        picked.radii,
+        masks.float().mean(dim=(1, 2)).cpu(),
+        occlude(z, masks, colour),
+    )
 
 
 @torch.no_grad()
-def occlusion_attack(forward, z: torch.Tensor, y: torch.Tensor, centres: torch.Tensor, candidates: Candidates,
-                     colour: torch.Tensor, shape: PatchShape = "square", pass_size: int = 256) -> OcclusionOutcome:
+def occlusion_attack(
+    forward,
+    z: torch.Tensor,
+    y: torch.Tensor,
+    centres: torch.Tensor,
+    candidates: Candidates,
+    colour: torch.Tensor,
+    shape: PatchShape = "square",
+    pass_size: int = 256,
+) -> OcclusionOutcome:
     """Algorithm 1 on a batch, ``pass_size`` occluded images per forward pass.
 
     Candidates are taken in loop order, in chunks over the images not yet fooled; an image's
@@ -156,11 +185,15 @@ def occlusion_attack(forward, z: torch.Tensor, y: torch.Tensor, centres: torch.T
         if len(alive) == 0:
             break
         chunk = min(len(candidates) - start, max(1, pass_size // len(alive)))
-        part = Candidates(candidates.counts[start:start + chunk], candidates.radii[start:start + chunk])
-        masks = candidate_masks(centres[alive], part, z.shape[-2], z.shape[-1], shape)  # (A, c, H, W)
+        part = Candidates(
+            candidates.counts[start : start + chunk], candidates.radii[start : start + chunk]
+        )
+        masks = candidate_masks(
+            centres[alive], part, z.shape[-2], z.shape[-1], shape
+        )  # (A, c, H, W)
         images = torch.where(masks[:, :, None], colour[alive][:, None], z[alive][:, None])
         logits = torch.cat([forward(b) for b in images.flatten(0, 1).split(pass_size)])
-        wrong = (logits.argmax(1).view(len(alive), chunk) != y[alive][:, None])
+        wrong = logits.argmax(1).view(len(alive), chunk) != y[alive][:, None]
         hit = wrong.any(dim=1)
         first[alive[hit]] = start + wrong.int().argmax(dim=1)[hit]
         start += chunk
@@ -168,15 +201,20 @@ def occlusion_attack(forward, z: torch.Tensor, y: torch.Tensor, centres: torch.T
 
 
 @torch.no_grad()
-def occlusion_attack_sequential(forward, z, y, centres, candidates, colour, shape="square") -> OcclusionOutcome:
+def occlusion_attack_sequential(
+    forward, z, y, centres, candidates, colour, shape="square"
+) -> OcclusionOutcome:
     """Algorithm 1 transcribed: one image, one (n, r) at a time, stop at the first success. The reference."""
     colour = colour.expand(len(z), *z.shape[1:]) if colour.shape[0] == 1 else colour
     first = torch.full((len(z),), -1, dtype=torch.long)
     for i in range(len(z)):
         for j in range(len(candidates)):
-            one = Candidates(candidates.counts[j:j + 1], candidates.radii[j:j + 1])
-            mask = candidate_masks(centres[i:i + 1], one, z.shape[-2], z.shape[-1], shape)[:, 0]
-            if forward(occlude(z[i:i + 1], mask, colour[i:i + 1])).argmax(1).item() != y[i].item():
+            one = Candidates(candidates.counts[j : j + 1], candidates.radii[j : j + 1])
+            mask = candidate_masks(centres[i : i + 1], one, z.shape[-2], z.shape[-1], shape)[:, 0]
+            if (
+                forward(occlude(z[i : i + 1], mask, colour[i : i + 1])).argmax(1).item()
+                != y[i].item()
+            ):
                 first[i] = j
                 break
     return _outcome(z, centres, candidates, colour, shape, first.to(z.device))

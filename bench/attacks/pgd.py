@@ -30,8 +30,18 @@ class PGD(Attack):
         "l2-rs": {"eps": 0.5, "steps": 5, "step_size": 0.125, "norm": "L2", "random_start": True},
     }
 
-    def __init__(self, model: nn.Module, eps: float, steps: int, step_size: float, *, norm: Literal["Linf", "L2"] = "Linf",
-                 random_start: bool = False, seed: int = 0, bounds: tuple[float, float] = (0.0, 1.0)):
+    def __init__(
+        self,
+        model: nn.Module,
+        eps: float,
+        steps: int,
+        step_size: float,
+        *,
+        norm: Literal["Linf", "L2"] = "Linf",
+        random_start: bool = False,
+        seed: int = 0,
+        bounds: tuple[float, float] = (0.0, 1.0),
+    ):
         self.model, self.eps, self.steps, self.step_size = model, eps, steps, step_size
         self.norm, self.random_start, self.seed, self.bounds = norm, random_start, seed, bounds
 
@@ -40,7 +50,9 @@ class PGD(Attack):
         last = deque(self.iterates(x, y), maxlen=1)
         return last[0] if last else self.start(x)
 
-    def iterates(self, x: torch.Tensor, y: torch.Tensor, steps: int | None = None) -> Iterator[torch.Tensor]:
+    def iterates(
+        self, x: torch.Tensor, y: torch.Tensor, steps: int | None = None
+    ) -> Iterator[torch.Tensor]:
         """The iterates after steps 1, 2, …, ``steps`` (default: the attack's), from :meth:`start`."""
         x_adv = self.start(x)
         for _ in range(self.steps if steps is None else steps):
@@ -49,7 +61,9 @@ class PGD(Attack):
             yield x_adv
 
     @torch.no_grad()
-    def accuracy_at_steps(self, x: torch.Tensor, y: torch.Tensor, checkpoints: Sequence[int]) -> dict[int, torch.Tensor]:
+    def accuracy_at_steps(
+        self, x: torch.Tensor, y: torch.Tensor, checkpoints: Sequence[int]
+    ) -> dict[int, torch.Tensor]:
         """Per-image correctness of the model on the iterate after each number of steps in ``checkpoints``."""
         wanted = set(checkpoints)
         out = {0: self.model(x).argmax(1) == y} if 0 in wanted else {}
@@ -66,7 +80,12 @@ class PGD(Attack):
             return linf_random_start(x, self.eps, self.seed, self.bounds)
         gen = torch.Generator(device=x.device).manual_seed(self.seed)
         noise = torch.randn(x.shape, generator=gen, device=x.device)
-        noise = noise / _l2(noise) * self.eps * torch.rand(len(x), 1, 1, 1, generator=gen, device=x.device)
+        noise = (
+            noise
+            / _l2(noise)
+            * self.eps
+            * torch.rand(len(x), 1, 1, 1, generator=gen, device=x.device)
+        )
         return (x + noise).clamp(*self.bounds)
 
     def step(self, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -84,11 +103,12 @@ class PGD(Attack):
                 delta = delta * (self.eps / _l2(delta).clamp_min(1e-12)).clamp(max=1.0)
             return (x + delta).clamp(*self.bounds).detach()
 
-
     _start, _step = start, step  # the names metrics used before the public iterate API
 
 
-def linf_random_start(x: torch.Tensor, eps, seed: int, bounds: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:
+def linf_random_start(
+    x: torch.Tensor, eps, seed: int, bounds: tuple[float, float] = (0.0, 1.0)
+) -> torch.Tensor:
     """A uniform point of the L∞ ball of radius ``eps`` (a number, or one per image broadcastable to
     ``x``) around ``x``, clamped to ``bounds``; drawn from a generator seeded with ``seed``."""
     gen = torch.Generator(device=x.device).manual_seed(seed)
@@ -100,9 +120,18 @@ def _l2(t: torch.Tensor) -> torch.Tensor:
     return t.flatten(1).norm(dim=1).view(-1, *([1] * (t.dim() - 1)))
 
 
-def minimal_eps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps_max: float, steps: int, *,
-                step_size: float | None = None, step_size_rel: float = 0.25, search_steps: int = 8,
-                bounds: tuple[float, float] = (0.0, 1.0)) -> torch.Tensor:
+def minimal_eps(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps_max: float,
+    steps: int,
+    *,
+    step_size: float | None = None,
+    step_size_rel: float = 0.25,
+    search_steps: int = 8,
+    bounds: tuple[float, float] = (0.0, 1.0),
+) -> torch.Tensor:
     """Per image, the smallest L∞ budget at which PGD misclassifies it (paper 001, App. B: ε*), by bisection.
 
     All images are searched at once, each PGD run with its own budget. The result is the upper end

@@ -23,7 +23,9 @@ def gini(values: torch.Tensor) -> torch.Tensor:
     if values.dim() != 2:
         raise ValueError(f"gini expects a (B, n) tensor, got shape {tuple(values.shape)}")
     if bool((values < 0).any()):
-        raise ValueError("gini needs non-negative values; apply a transform (abs or positive part) first")
+        raise ValueError(
+            "gini needs non-negative values; apply a transform (abs or positive part) first"
+        )
     phi, _ = values.double().sort(dim=1)
     n = phi.shape[1]
     weights = torch.arange(n, 0, -1, dtype=phi.dtype, device=phi.device)  # n + 1 − i for i = 1..n
@@ -55,7 +57,9 @@ def region_sums(values: torch.Tensor, size: int, sum_channels: bool) -> torch.Te
     return sums.sum(dim=1, keepdim=True) if sum_channels else sums
 
 
-def gini_regional(attribution: torch.Tensor, transform: Transform, size: int, sum_channels: bool) -> torch.Tensor:
+def gini_regional(
+    attribution: torch.Tensor, transform: Transform, size: int, sum_channels: bool
+) -> torch.Tensor:
     """Regional inequality ``Gini_r``: Gini of the block sums of the transformed map.
 
     ``size=1, sum_channels=False`` reproduces the authors' first code version, whose shape bug

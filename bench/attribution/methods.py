@@ -18,23 +18,40 @@ from bench.attribution.space import InputSpace, SpaceName
 from bench.registry import Registry
 from bench.spec import Strict
 
-Attribute = Callable[[InputSpace, torch.Tensor, torch.Tensor, "AttributionParams", Sequence[int]], torch.Tensor]
+Attribute = Callable[
+    [InputSpace, torch.Tensor, torch.Tensor, "AttributionParams", Sequence[int]], torch.Tensor
+]
 ATTRIBUTIONS: Registry[Attribute] = Registry("attribution method")
 
 
 class AttributionParams(Strict):
     """How attribution maps are made (paper 000, §4.1: IG; the text's and the code's settings are both fields)."""
 
-    method: Literal["integrated_gradients", "input_x_gradient", "smoothgrad", "gradient_shap"] = "integrated_gradients"
-    space: SpaceName = Field(default="model_input", description="attribute the network's normalized input or [0,1] pixels")
+    method: Literal["integrated_gradients", "input_x_gradient", "smoothgrad", "gradient_shap"] = (
+        "integrated_gradients"
+    )
+    space: SpaceName = Field(
+        default="model_input",
+        description="attribute the network's normalized input or [0,1] pixels",
+    )
     target: Literal["label", "prediction"] = "label"
     n_steps: int = Field(default=50, ge=1, description="Integrated Gradients: path points")
-    integration: Literal["gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"] = "gausslegendre"
-    baseline: Literal["zero", "normal"] = Field(default="zero", description="IG baseline in `space`: 0, or N(0, baseline_std²) per image")
+    integration: Literal[
+        "gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"
+    ] = "gausslegendre"
+    baseline: Literal["zero", "normal"] = Field(
+        default="zero", description="IG baseline in `space`: 0, or N(0, baseline_std²) per image"
+    )
     baseline_std: float = Field(default=1.0, gt=0)
-    n_samples: int = Field(default=10, ge=1, description="SmoothGrad / GradientShap: noisy samples per image")
-    noise_std: float = Field(default=0.0, ge=0, description="SmoothGrad / GradientShap: std of the added noise")
-    internal_batch_size: int = Field(default=256, ge=1, description="path points / samples per forward pass")
+    n_samples: int = Field(
+        default=10, ge=1, description="SmoothGrad / GradientShap: noisy samples per image"
+    )
+    noise_std: float = Field(
+        default=0.0, ge=0, description="SmoothGrad / GradientShap: std of the added noise"
+    )
+    internal_batch_size: int = Field(
+        default=256, ge=1, description="path points / samples per forward pass"
+    )
 
 
 def image_seeds(seed: int, indices, stream: int) -> list[int]:
@@ -44,7 +61,9 @@ def image_seeds(seed: int, indices, stream: int) -> list[int]:
 
 def seeded_normal(shape: Sequence[int], seeds: Sequence[int], like: torch.Tensor) -> torch.Tensor:
     """One N(0, 1) draw per image from its own seed: the same image gets the same noise in any batch."""
-    draws = [torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+    draws = [
+        torch.randn(tuple(shape), generator=torch.Generator().manual_seed(int(s))) for s in seeds
+    ]
     return torch.stack(draws).to(device=like.device, dtype=like.dtype)
 
 
@@ -53,11 +72,19 @@ def integrated_gradients(space, z, target, params, seeds):
     """Integrated Gradients (Sundararajan et al., 2017, eq. 1) through Captum, zero or seeded N(0, σ²) baseline."""
     from captum.attr import IntegratedGradients
 
-    baseline = torch.zeros_like(z) if params.baseline == "zero" else \
-        params.baseline_std * seeded_normal(z.shape[1:], seeds, z)
+    baseline = (
+        torch.zeros_like(z)
+        if params.baseline == "zero"
+        else params.baseline_std * seeded_normal(z.shape[1:], seeds, z)
+    )
     return IntegratedGradients(space.forward).attribute(
-        z, baselines=baseline, target=target, n_steps=params.n_steps, method=params.integration,
-        internal_batch_size=params.internal_batch_size)
+        z,
+        baselines=baseline,
+        target=target,
+        n_steps=params.n_steps,
+        method=params.integration,
+        internal_batch_size=params.internal_batch_size,
+    )
 
 
 @ATTRIBUTIONS.register("input_x_gradient")
@@ -73,7 +100,12 @@ def _gradients(space, points: torch.Tensor, target: torch.Tensor, chunk: int) ->
     from captum.attr import Saliency
 
     saliency = Saliency(space.forward)
-    return torch.cat([saliency.attribute(p, target=t, abs=False) for p, t in zip(points.split(chunk), target.split(chunk))])
+    return torch.cat(
+        [
+            saliency.attribute(p, target=t, abs=False)
+            for p, t in zip(points.split(chunk), target.split(chunk))
+        ]
+    )
 
 
 def _samples(z: torch.Tensor, params, seeds) -> torch.Tensor:
@@ -89,7 +121,9 @@ def smoothgrad(space, z, target, params, seeds):
     does), so a map does not depend on the batch it was computed in.
     """
     noisy = (z[:, None] + _samples(z, params, seeds)).flatten(0, 1)
-    grads = _gradients(space, noisy, target.repeat_interleave(params.n_samples), params.internal_batch_size)
+    grads = _gradients(
+        space, noisy, target.repeat_interleave(params.n_samples), params.internal_batch_size
+    )
     return grads.view(len(z), params.n_samples, *z.shape[1:]).mean(dim=1)
 
 
@@ -101,15 +135,32 @@ def gradient_shap(space, z, target, params, seeds):
     the gradient there times (x̃ − b); the map is the mean over samples.
     """
     noisy = z[:, None] + _samples(z, params, seeds)  # (B, n, …); baseline b = 0
-    alphas = torch.stack([torch.rand(params.n_samples, generator=torch.Generator().manual_seed(int(s) + 1))
-                          for s in seeds]).to(z).view(len(z), params.n_samples, *([1] * (z.dim() - 1)))
-    grads = _gradients(space, (alphas * noisy).flatten(0, 1), target.repeat_interleave(params.n_samples),
-                       params.internal_batch_size)
+    alphas = (
+        torch.stack(
+            [
+                torch.rand(params.n_samples, generator=torch.Generator().manual_seed(int(s) + 1))
+                for s in seeds
+            ]
+        )
+        .to(z)
+        .view(len(z), params.n_samples, *([1] * (z.dim() - 1)))
+    )
+    grads = _gradients(
+        space,
+        (alphas * noisy).flatten(0, 1),
+        target.repeat_interleave(params.n_samples),
+        params.internal_batch_size,
+    )
     return (grads.view_as(noisy) * noisy).mean(dim=1)
 
 
-def attribute(space: InputSpace, z: torch.Tensor, labels: torch.Tensor, params: AttributionParams,
-              seeds: Sequence[int]) -> torch.Tensor:
+def attribute(
+    space: InputSpace,
+    z: torch.Tensor,
+    labels: torch.Tensor,
+    params: AttributionParams,
+    seeds: Sequence[int],
+) -> torch.Tensor:
     """Attribution maps, shaped like ``z``, for the true label or the predicted class.
 
     ``seeds`` (one per image) make random baselines independent of batching.

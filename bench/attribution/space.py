@@ -36,12 +36,16 @@ class InputSpace:
 
     def pixel_value(self, value: float, like: torch.Tensor) -> torch.Tensor:
         """A constant [0,1] colour expressed in this space, shaped ``(1, C, 1, 1)``."""
-        return self.to_space(torch.full((1, like.shape[1], 1, 1), value, dtype=like.dtype, device=like.device))
+        return self.to_space(
+            torch.full((1, like.shape[1], 1, 1), value, dtype=like.dtype, device=like.device)
+        )
 
     @torch.no_grad()
     def predict(self, z: torch.Tensor, batch_size: int) -> torch.Tensor:
         """Predicted labels for points of this space, ``batch_size`` at a time."""
-        return torch.cat([self.forward(z[i:i + batch_size]).argmax(1) for i in range(0, len(z), batch_size)])
+        return torch.cat(
+            [self.forward(z[i : i + batch_size]).argmax(1) for i in range(0, len(z), batch_size)]
+        )
 
 
 def input_space(model: nn.Module, name: SpaceName) -> InputSpace:

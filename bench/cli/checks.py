@@ -20,7 +20,10 @@ MAX_SEED = 2**32 - 1  # numpy's seeds are 32-bit
 MAX_COUNT = 10_000_000  # images, batch size, epochs: anything larger is a typo
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda)(:(\d{1,3}))?$")
 
-OUTPUT_FILE_COMMANDS = ("table", "transfer")  # their --out is a file; elsewhere a folder, unless --format exports
+OUTPUT_FILE_COMMANDS = (
+    "table",
+    "transfer",
+)  # their --out is a file; elsewhere a folder, unless --format exports
 READ_RESULTS_COMMANDS = ("table", "leaderboard")  # their --results is read, not written
 
 
@@ -42,7 +45,9 @@ def preflight(args: argparse.Namespace) -> None:
     if getattr(args, "leaderboards", None) is not None:
         check_output_folder("--leaderboards", args.leaderboards)
     if getattr(args, "out", None) is not None:
-        out_is_file = args.command in OUTPUT_FILE_COMMANDS or getattr(args, "format", "md") != "md"  # an export
+        out_is_file = (
+            args.command in OUTPUT_FILE_COMMANDS or getattr(args, "format", "md") != "md"
+        )  # an export
         (check_output_file if out_is_file else check_output_folder)("--out", args.out)
 
 
@@ -63,20 +68,30 @@ def check_device(device: str) -> None:
     """``auto``, ``cpu``, ``cuda[:N]`` or ``mps``, and present on this machine."""
     match = _DEVICE_RE.match(device)
     if not match or (match.group(1) in ("auto", "cpu") and match.group(2)):
-        raise BenchError(f"--device {device!r} is not a device: give auto, cpu, cuda, cuda:N or mps.")
+        raise BenchError(
+            f"--device {device!r} is not a device: give auto, cpu, cuda, cuda:N or mps."
+        )
     kind, index = match.group(1), int(match.group(3) or 0)
     if kind == "cuda":
         import torch
 
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if index >= count:
-            found = f"{count} CUDA device(s) (cuda:0 to cuda:{count - 1})" if count else "no CUDA device"
-            raise BenchError(f"--device {device} is not on this machine: it has {found}. Use --device cpu or auto.")
+            found = (
+                f"{count} CUDA device(s) (cuda:0 to cuda:{count - 1})"
+                if count
+                else "no CUDA device"
+            )
+            raise BenchError(
+                f"--device {device} is not on this machine: it has {found}. Use --device cpu or auto."
+            )
     if kind == "mps":
         import torch
 
         if not torch.backends.mps.is_available():
-            raise BenchError("--device mps is not available on this machine. Use --device cpu or auto.")
+            raise BenchError(
+                "--device mps is not available on this machine. Use --device cpu or auto."
+            )
 
 
 def parse_eps_option(option: str, text: str, *, maximum: float = 1.0) -> float:
@@ -87,11 +102,14 @@ def parse_eps_option(option: str, text: str, *, maximum: float = 1.0) -> float:
         value = parse_eps(text.strip())
         value = float(value)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-        raise BenchError(f"{option} {text!r} is not a number: write it as 0.3 or as a fraction such as 8/255.") \
-            from None
+        raise BenchError(
+            f"{option} {text!r} is not a number: write it as 0.3 or as a fraction such as 8/255."
+        ) from None
     if not math.isfinite(value) or not 0 <= value <= maximum:
-        raise BenchError(f"{option} {text!r} is out of range: ε must be a finite number from 0 to {maximum:g} "
-                         "(images are in [0, 1]).")
+        raise BenchError(
+            f"{option} {text!r} is out of range: ε must be a finite number from 0 to {maximum:g} "
+            "(images are in [0, 1])."
+        )
     return value
 
 
@@ -113,7 +131,9 @@ def check_output_folder(option: str, path: Path) -> None:
     """A folder bench may create or write into: an existing folder, or creatable under one."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise BenchError(f"{option} {path} is a file, not a folder; give a folder (it is created if absent).")
+        raise BenchError(
+            f"{option} {path} is a file, not a folder; give a folder (it is created if absent)."
+        )
     _check_writable(option, path if path.is_dir() else _existing_ancestor(option, path))
 
 
@@ -123,10 +143,14 @@ def check_output_file(option: str, path: Path) -> None:
     if path.is_dir():
         raise BenchError(f"{option} {path} is a folder; give the path of a file to write.")
     if path.exists() and not path.is_file():
-        raise BenchError(f"{option} {path} is not a regular file (a device or a pipe); give a file path.")
+        raise BenchError(
+            f"{option} {path} is not a regular file (a device or a pipe); give a file path."
+        )
     if path.exists() and not os.access(path, os.W_OK):
         raise BenchError(f"{option} {path} is not writable.")
-    _check_writable(option, path.parent if path.parent.is_dir() else _existing_ancestor(option, path.parent))
+    _check_writable(
+        option, path.parent if path.parent.is_dir() else _existing_ancestor(option, path.parent)
+    )
 
 
 def _existing_ancestor(option: str, path: Path) -> Path:
@@ -134,11 +158,17 @@ def _existing_ancestor(option: str, path: Path) -> Path:
     for parent in Path(os.path.abspath(path)).parents:
         if parent.exists():
             if not parent.is_dir():
-                raise BenchError(f"{option} {path}: {parent} is a file, so no folder can be made below it.")
+                raise BenchError(
+                    f"{option} {path}: {parent} is a file, so no folder can be made below it."
+                )
             return parent
-    raise BenchError(f"{option} {path}: no part of that path exists.")  # pragma: no cover - '/' always exists
+    raise BenchError(
+        f"{option} {path}: no part of that path exists."
+    )  # pragma: no cover - '/' always exists
 
 
 def _check_writable(option: str, folder: Path) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise BenchError(f"{option}: cannot write into {folder} (permission denied); choose another folder.")
+        raise BenchError(
+            f"{option}: cannot write into {folder} (permission denied); choose another folder."
+        )

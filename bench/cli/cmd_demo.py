@@ -13,31 +13,66 @@ from pathlib import Path
 
 STUDIES = {
     # training set, architecture, recipes (standard, adversarial), ε grid, protocol, images
-    "digits": ("digits", "digits_gap", ("digits-standard", "digits-pgd-at"), ("0.1", "0.2", "0.3"), "digits-battery-linf",
-               None),
-    "cifar10": ("cifar10_5000", "smallgap", ("standard", "pgd-at"), ("2/255", "4/255", "8/255"),
-                "cifar10-inequality-code", 500),
+    "digits": (
+        "digits",
+        "digits_gap",
+        ("digits-standard", "digits-pgd-at"),
+        ("0.1", "0.2", "0.3"),
+        "digits-battery-linf",
+        None,
+    ),
+    "cifar10": (
+        "cifar10_5000",
+        "smallgap",
+        ("standard", "pgd-at"),
+        ("2/255", "4/255", "8/255"),
+        "cifar10-inequality-code",
+        500,
+    ),
 }
 
 
 def add_parser(sub) -> None:
     """Register ``bench demo`` and its options (--dataset, --eps, --epochs, --out, ...)."""
-    p = sub.add_parser("demo", help="offline demo: train standard + PGD-AT models, evaluate, write a leaderboard",
-                       description="Train a standard model and PGD-AT models at a few ε, evaluate each with the "
-                                   "battery (clean and PGD accuracy, Gini, noise and occlusion attacks) and write a "
-                                   "leaderboard that shows whether inequality grows with ε. The default data set, "
-                                   "scikit-learn's digits, needs no download. Rerun to resume after an interruption.",
-                       epilog="example: bench demo            (about 3 minutes on 2 CPU cores)")
-    p.add_argument("--dataset", choices=sorted(STUDIES), default="digits",
-                   help="digits (offline, minutes) or cifar10 (the shared 5000 training images; long on CPU)")
-    p.add_argument("--eps", nargs="+", metavar="E", help="ε of the PGD-AT models (default: 0.1 0.2 0.3 on digits, "
-                                                         "2/255 4/255 8/255 on CIFAR-10)")
+    p = sub.add_parser(
+        "demo",
+        help="offline demo: train standard + PGD-AT models, evaluate, write a leaderboard",
+        description="Train a standard model and PGD-AT models at a few ε, evaluate each with the "
+        "battery (clean and PGD accuracy, Gini, noise and occlusion attacks) and write a "
+        "leaderboard that shows whether inequality grows with ε. The default data set, "
+        "scikit-learn's digits, needs no download. Rerun to resume after an interruption.",
+        epilog="example: bench demo            (about 3 minutes on 2 CPU cores)",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=sorted(STUDIES),
+        default="digits",
+        help="digits (offline, minutes) or cifar10 (the shared 5000 training images; long on CPU)",
+    )
+    p.add_argument(
+        "--eps",
+        nargs="+",
+        metavar="E",
+        help="ε of the PGD-AT models (default: 0.1 0.2 0.3 on digits, "
+        "2/255 4/255 8/255 on CIFAR-10)",
+    )
     p.add_argument("--epochs", type=int, metavar="N", help="override the recipes' epochs")
-    p.add_argument("--out", type=Path, default=Path("bench-demo"), metavar="DIR",
-                   help="where models, results and the leaderboard go (default ./bench-demo)")
-    p.add_argument("--device", default="auto", metavar="D", help="auto (CUDA when present; default), cpu, cuda, "
-                                                                 "cuda:N or mps")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars (they go to stderr)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench-demo"),
+        metavar="DIR",
+        help="where models, results and the leaderboard go (default ./bench-demo)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="D",
+        help="auto (CUDA when present; default), cpu, cuda, cuda:N or mps",
+    )
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (they go to stderr)"
+    )
     p.set_defaults(handler=run)
 
 
@@ -52,18 +87,33 @@ def _verdict(results) -> str:
     ordered = sorted(results, key=lambda r: r.model.training.eps or 0.0)
     lines, significant = [], []
     for a, b in zip(ordered, ordered[1:]):
-        ga, gb = (np.array([np.nan if g is None else g for g in r.details["inequality"]["per_image"]["gini_global"]])
-                  for r in (a, b))
+        ga, gb = (
+            np.array(
+                [
+                    np.nan if g is None else g
+                    for g in r.details["inequality"]["per_image"]["gini_global"]
+                ]
+            )
+            for r in (a, b)
+        )
         c = compare_paired(gb, ga, n_resamples=5000, seed=0)
         va, vb = a.value("gini_global"), b.value("gini_global")
-        verdict = ("rises" if c.ci_low > 0 else "falls" if c.ci_high < 0 else "changes by") \
-            + ("" if c.ci_low > 0 or c.ci_high < 0 else " a difference that is not significant at this size")
+        verdict = ("rises" if c.ci_low > 0 else "falls" if c.ci_high < 0 else "changes by") + (
+            ""
+            if c.ci_low > 0 or c.ci_high < 0
+            else " a difference that is not significant at this size"
+        )
         significant.append(c.ci_low > 0)
-        lines.append(f"Gini-g {verdict}: ε {_eps(a)} {cell(va)} → ε {_eps(b)} {cell(vb)}; "
-                     f"difference {c.difference:+.3f} [{c.ci_low:+.3f}, {c.ci_high:+.3f}], p = {c.p_value:.3g} "
-                     f"(paired, {c.n_images} images).")
-    overall = ("Inequality grows with ε at every step (each difference's 95% interval is above 0)."
-               if all(significant) else "Inequality does not grow significantly with ε at every step here.")
+        lines.append(
+            f"Gini-g {verdict}: ε {_eps(a)} {cell(va)} → ε {_eps(b)} {cell(vb)}; "
+            f"difference {c.difference:+.3f} [{c.ci_low:+.3f}, {c.ci_high:+.3f}], p = {c.p_value:.3g} "
+            f"(paired, {c.n_images} images)."
+        )
+    overall = (
+        "Inequality grows with ε at every step (each difference's 95% interval is above 0)."
+        if all(significant)
+        else "Inequality does not grow significantly with ε at every step here."
+    )
     return "\n".join(lines + [overall])
 
 
@@ -84,8 +134,10 @@ def _summary(results, protocol_name: str):
         table.add_column(f"train ε {_eps(r)}", justify="right", no_wrap=True)
     for c in BATTERY_COLUMNS:
         if any(c.pick(r.values) for r in results):
-            table.add_row(c.header(BATTERY_UNITS.get(c.label, "share")), *(cell(c.pick(r.values), interval=False)
-                                                                          for r in results))
+            table.add_row(
+                c.header(BATTERY_UNITS.get(c.label, "share")),
+                *(cell(c.pick(r.values), interval=False) for r in results),
+            )
     return table
 
 
@@ -96,10 +148,14 @@ def check_eps_list(eps: list[str] | None) -> None:
 
     odd = [e for e in eps or [] if not re.fullmatch(r"[0-9.eE+\-/]+", e)]
     if odd:
-        raise BenchError(f"--eps {odd[0]!r}: write ε with digits only, as 0.3 or 8/255 (it names a model folder).")
+        raise BenchError(
+            f"--eps {odd[0]!r}: write ε with digits only, as 0.3 or 8/255 (it names a model folder)."
+        )
     values = [parse_eps_option("--eps", e) for e in eps or []]
     if any(v == 0 for v in values):
-        raise BenchError("--eps 0 is the standard model, which the demo always trains; give ε above 0.")
+        raise BenchError(
+            "--eps 0 is the standard model, which the demo always trains; give ε above 0."
+        )
     if len(set(values)) < len(values):
         raise BenchError(f"--eps lists the same ε twice ({' '.join(eps)}); give each once.")
 
@@ -130,14 +186,35 @@ def run(args: argparse.Namespace) -> int:
     with progress_bars(enabled=not args.no_progress) as progress:
         for recipe_name, eps in plan:
             recipe = resolved_recipe(recipe_name, eps, args.epochs)
-            model_id = f"demo_{dataset}_{recipe.method}" + (f"_eps{eps.replace('/', '_')}" if eps else "")
-            trained = train(recipe, images, labels, arch=arch, dataset=dataset, out=args.out / "models" / model_id,
-                            model_id=model_id, device=str(resolve_device(args.device)), progress=progress)
-            results.append(run_battery(read_entry(trained.entry_path), protocol, results_dir=args.out / "results",
-                                       device=args.device, progress=progress, command=["demo", model_id]))
+            model_id = f"demo_{dataset}_{recipe.method}" + (
+                f"_eps{eps.replace('/', '_')}" if eps else ""
+            )
+            trained = train(
+                recipe,
+                images,
+                labels,
+                arch=arch,
+                dataset=dataset,
+                out=args.out / "models" / model_id,
+                model_id=model_id,
+                device=str(resolve_device(args.device)),
+                progress=progress,
+            )
+            results.append(
+                run_battery(
+                    read_entry(trained.entry_path),
+                    protocol,
+                    results_dir=args.out / "results",
+                    device=args.device,
+                    progress=progress,
+                    command=["demo", model_id],
+                )
+            )
     written = write_leaderboards(args.out / "results", args.out / "leaderboards")
     stdout.print(_summary(results, protocol.name))
     stdout.print(_verdict(results))
-    stdout.print(f"Wrote {len(written)} pages under {args.out / 'leaderboards'}; models and entries under "
-                 f"{args.out / 'models'}.")
+    stdout.print(
+        f"Wrote {len(written)} pages under {args.out / 'leaderboards'}; models and entries under "
+        f"{args.out / 'models'}."
+    )
     return 0

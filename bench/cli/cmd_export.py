@@ -55,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from bench.zoo.robustbench_export import is_full_test_set, model_info_from_result
 
     if args.forward_passes is not None and args.forward_passes < 1:
-        raise SpecError(
-            f"--forward-passes must be at least 1, got {args.forward_passes}."
-        )
+        raise SpecError(f"--forward-passes must be at least 1, got {args.forward_passes}.")
     result = read_result(args.result)
     extra = None if args.additional_data is None else args.additional_data == "yes"
     record = model_info_from_result(
@@ -90,9 +88,9 @@ def _refuse_foreign(path: Path) -> None:
     if not path.exists():
         return
     try:
-        ours = "Evaluated with bench" in json.loads(
-            path.read_text(encoding="utf-8")
-        ).get("footnote", "")
+        ours = "Evaluated with bench" in json.loads(path.read_text(encoding="utf-8")).get(
+            "footnote", ""
+        )
     except (OSError, ValueError, AttributeError):
         ours = False
     if not ours:

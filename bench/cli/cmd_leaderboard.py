@@ -6,33 +6,56 @@ import argparse
 from pathlib import Path
 
 from bench.leaderboard.write import (
-    load_results, write_leaderboards, write_site,
+    load_results,
+    write_leaderboards,
+    write_site,
 )
 
 
 def add_parser(sub) -> None:
     """Register ``bench leaderboard`` and its options (--results, --out, --format, --html, ...)."""
-    p = sub.add_parser("leaderboard", help="regenerate leaderboards from result files",
-                       description="Regenerate leaderboards/<dataset>-<threat>.md, one page per model "
-                                   "(leaderboards/models/<id>.md) and an index, from the result files. "
-                                   "With --html DIR, write a static web site instead (no markdown); with "
-                                   "--format csv|json, the long table of values.",
-                       epilog="Examples: bench leaderboard  |  bench leaderboard --html site/ && "
-                              "python -m http.server -d site/  |  bench leaderboard --format csv --out values.csv")
-    p.add_argument("--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)")
-    p.add_argument("--out", type=Path, metavar="PATH", help="output folder (default: the results folder's parent); "
-                                                           "with --format csv|json, a file (default: stdout)")
-    p.add_argument("--format", choices=("md", "csv", "json"), default="md",
-                   help="md: the markdown boards and model pages (default); csv / json: one row per model, "
-                        "protocol and value, with its interval and parameters as columns (for notebooks)")
-    p.add_argument("--html", type=Path, metavar="DIR",
-                   help="write a static HTML site into DIR instead of the markdown: index.html with every battery "
-                        "table (sortable by any column, filterable by data set and threat model), one page per "
-                        "board and per model (with its figures); self-contained, it loads nothing from elsewhere. "
-                        "Open DIR/index.html or serve DIR with any static web server")
-    p.add_argument("--json", action="store_true",
-                   help="print what was written as JSON on stdout ({\"format\", \"out\", \"written\", \"removed\"}); "
-                        "--format json without --out prints the table itself")
+    p = sub.add_parser(
+        "leaderboard",
+        help="regenerate leaderboards from result files",
+        description="Regenerate leaderboards/<dataset>-<threat>.md, one page per model "
+        "(leaderboards/models/<id>.md) and an index, from the result files. "
+        "With --html DIR, write a static web site instead (no markdown); with "
+        "--format csv|json, the long table of values.",
+        epilog="Examples: bench leaderboard  |  bench leaderboard --html site/ && "
+        "python -m http.server -d site/  |  bench leaderboard --format csv --out values.csv",
+    )
+    p.add_argument(
+        "--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="output folder (default: the results folder's parent); "
+        "with --format csv|json, a file (default: stdout)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("md", "csv", "json"),
+        default="md",
+        help="md: the markdown boards and model pages (default); csv / json: one row per model, "
+        "protocol and value, with its interval and parameters as columns (for notebooks)",
+    )
+    p.add_argument(
+        "--html",
+        type=Path,
+        metavar="DIR",
+        help="write a static HTML site into DIR instead of the markdown: index.html with every battery "
+        "table (sortable by any column, filterable by data set and threat model), one page per "
+        "board and per model (with its figures); self-contained, it loads nothing from elsewhere. "
+        "Open DIR/index.html or serve DIR with any static web server",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print what was written as JSON on stdout ({"format", "out", "written", "removed"}); '
+        "--format json without --out prints the table itself",
+    )
     p.set_defaults(handler=run)
 
 
@@ -47,21 +70,32 @@ def run(args: argparse.Namespace) -> int:
     if args.html is not None:
         check_output_folder("--html", args.html)
     if args.html is not None and (args.format != "md" or args.out is not None):
-        raise BenchError("--html DIR writes the web site into DIR: leave out --format and --out (they are for "
-                         "the markdown boards and the long table), or run `bench leaderboard` once for each.")
+        raise BenchError(
+            "--html DIR writes the web site into DIR: leave out --format and --out (they are for "
+            "the markdown boards and the long table), or run `bench leaderboard` once for each."
+        )
     if args.format != "md":
         return export_table(results_dir, args.format, args.out, args.json)
     out, removed = (args.html if args.html is not None else args.out or results_dir.parent), []
     write = write_site if args.html is not None else write_leaderboards
     written = write(results_dir, out, removed)
     if args.json:
-        print_json({"format": "html" if args.html is not None else "md", "out": str(out),
-                    "written": [str(p.relative_to(out)) for p in written],
-                    "removed": [str(p.relative_to(out)) for p in removed]})
+        print_json(
+            {
+                "format": "html" if args.html is not None else "md",
+                "out": str(out),
+                "written": [str(p.relative_to(out)) for p in written],
+                "removed": [str(p.relative_to(out)) for p in removed],
+            }
+        )
     else:
         what = "files of the web site" if args.html is not None else "pages"
-        stdout.print(f"Wrote {len(written)} {what} under {out}" + (f" (open {out / 'index.html'})." if args.html else "."),
-                     markup=False, highlight=False)
+        stdout.print(
+            f"Wrote {len(written)} {what} under {out}"
+            + (f" (open {out / 'index.html'})." if args.html else "."),
+            markup=False,
+            highlight=False,
+        )
     return 0
 
 
@@ -75,8 +109,10 @@ def export_table(results_dir: Path, fmt: str, out: Path | None, as_json: bool = 
     from bench.results.store import write_text_atomic
 
     if as_json and out is None and fmt == "csv":
-        raise BenchError("--json with --format csv: the CSV table goes to stdout; give --out FILE to write it "
-                         "and get the JSON report, or use --format json for the table as JSON.")
+        raise BenchError(
+            "--json with --format csv: the CSV table goes to stdout; give --out FILE to write it "
+            "and get the JSON report, or use --format json for the table as JSON."
+        )
     text = export(load_results(results_dir), fmt)
     if out is None:
         sys.stdout.write(text)

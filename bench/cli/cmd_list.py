@@ -10,13 +10,23 @@ import argparse
 
 def add_parser(sub) -> None:
     """Register ``bench list`` and its options (--dataset, --robustbench, --loaders, ...)."""
-    p = sub.add_parser("list", help="list registered models", description="List the models of the registry.")
+    p = sub.add_parser(
+        "list", help="list registered models", description="List the models of the registry."
+    )
     p.add_argument("--dataset", help="only models of this data set (cifar10, mnist, imagenet, ...)")
-    p.add_argument("--robustbench", action="store_true", help="also list every RobustBench zoo entry (slow import)")
+    p.add_argument(
+        "--robustbench",
+        action="store_true",
+        help="also list every RobustBench zoo entry (slow import)",
+    )
     p.add_argument("--loaders", action="store_true", help="list registered loaders instead")
-    p.add_argument("--architectures", action="store_true", help="list registered architectures instead")
+    p.add_argument(
+        "--architectures", action="store_true", help="list registered architectures instead"
+    )
     p.add_argument("--metrics", action="store_true", help="list registered metrics instead")
-    p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)")
+    p.add_argument(
+        "--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)"
+    )
     p.add_argument("--json", action="store_true", help="print the entries as JSON")
     p.set_defaults(handler=run)
 
@@ -53,8 +63,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json([e.model_dump(mode="json") for e in shown])
         return 0
-    print_rows(("id", "dataset", "training", "ε", "loader", "architecture"), [_row(e) for e in shown],
-               title=f"bench registry ({len(shown)} models)", no_wrap=("id",))
+    print_rows(
+        ("id", "dataset", "training", "ε", "loader", "architecture"),
+        [_row(e) for e in shown],
+        title=f"bench registry ({len(shown)} models)",
+        no_wrap=("id",),
+    )
     if not args.robustbench and on_terminal():
         stdout.print("RobustBench's own zoo entries are listed with --robustbench.", style="dim")
     return 0
@@ -65,5 +79,11 @@ def _row(entry) -> tuple[str, ...]:
 
     t = entry.training
     threat = "-" if t.threat_model == "none" else f"{t.threat_model} {format_eps(t.eps)}"
-    return (entry.id, entry.dataset, t.method, threat,
-            entry.source.loader, entry.architecture.name if entry.architecture else "-")
+    return (
+        entry.id,
+        entry.dataset,
+        t.method,
+        threat,
+        entry.source.loader,
+        entry.architecture.name if entry.architecture else "-",
+    )

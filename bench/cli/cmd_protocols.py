@@ -12,13 +12,20 @@ import argparse
 
 def add_parser(sub) -> None:
     """Register ``bench protocols [NAME]`` and its options (--long, --json)."""
-    p = sub.add_parser("protocols", help="list the shipped protocols",
-                       description="List the protocols shipped with bench (bench/protocols/*.yaml), one line each "
-                                   "with the first clause of its description; `bench protocols NAME` prints one in "
-                                   "full, --long every one with its version, images and metrics.")
+    p = sub.add_parser(
+        "protocols",
+        help="list the shipped protocols",
+        description="List the protocols shipped with bench (bench/protocols/*.yaml), one line each "
+        "with the first clause of its description; `bench protocols NAME` prints one in "
+        "full, --long every one with its version, images and metrics.",
+    )
     p.add_argument("name", nargs="?", help="show this protocol in full (YAML, or JSON with --json)")
-    p.add_argument("--long", action="store_true", help="one block per protocol: version, data set, threat, images, "
-                                                       "metrics and the whole description")
+    p.add_argument(
+        "--long",
+        action="store_true",
+        help="one block per protocol: version, data set, threat, images, "
+        "metrics and the whole description",
+    )
     p.add_argument("--json", action="store_true", help="print the protocol(s) as JSON on stdout")
     p.set_defaults(handler=run)
 
@@ -43,12 +50,18 @@ def run(args: argparse.Namespace) -> int:
     from bench.cli.output import print_json, stdout
     from bench.protocols import get_protocol, protocol_files
 
-    protocols = [get_protocol(args.name)] if args.name else [get_protocol(n) for n in protocol_files()]
+    protocols = (
+        [get_protocol(args.name)] if args.name else [get_protocol(n) for n in protocol_files()]
+    )
     if args.json:
         dumps = [p.model_dump(mode="json") for p in protocols]
         print_json(dumps[0] if args.name else dumps)
     elif args.name:
-        stdout.print(yaml.safe_dump(protocols[0].model_dump(mode="json"), sort_keys=False), highlight=False, end="")
+        stdout.print(
+            yaml.safe_dump(protocols[0].model_dump(mode="json"), sort_keys=False),
+            highlight=False,
+            end="",
+        )
     elif args.long:
         print_long(protocols)
     else:
@@ -72,12 +85,17 @@ def print_short(protocols) -> None:
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("name", no_wrap=True, min_width=max(len(name) for name, _ in rows))
-    table.add_column("summary")  # wrappable, so the table shrinks to the width; each cell stays one line
+    table.add_column(
+        "summary"
+    )  # wrappable, so the table shrinks to the width; each cell stays one line
     for name, text in rows:
         table.add_row(escape(name), Text(text, no_wrap=True, overflow="ellipsis"))
     stdout.print(table)
-    stdout.print("Details: `bench protocols NAME` (one in full) or `bench protocols --long` (all).", style="dim",
-                 highlight=False)
+    stdout.print(
+        "Details: `bench protocols NAME` (one in full) or `bench protocols --long` (all).",
+        style="dim",
+        highlight=False,
+    )
 
 
 def print_long(protocols) -> None:
@@ -88,7 +106,12 @@ def print_long(protocols) -> None:
     from bench.cli.output import stdout
 
     for p in protocols:
-        stdout.print(f"[bold]{escape(p.name)}[/] v{p.version} · {p.dataset or '(the model’s data set)'} · "
-                     f"{escape(threat(p))} · {p.selection.n or 'all'} images", highlight=False)
-        stdout.print(Padding(f"metrics: {', '.join(p.metrics)}\n{escape(p.description)}", (0, 0, 1, 2)),
-                     highlight=False)
+        stdout.print(
+            f"[bold]{escape(p.name)}[/] v{p.version} · {p.dataset or '(the model’s data set)'} · "
+            f"{escape(threat(p))} · {p.selection.n or 'all'} images",
+            highlight=False,
+        )
+        stdout.print(
+            Padding(f"metrics: {', '.join(p.metrics)}\n{escape(p.description)}", (0, 0, 1, 2)),
+            highlight=False,
+        )

@@ -7,9 +7,13 @@ import argparse
 
 def add_parser(sub) -> None:
     """Register ``bench show ID`` and its options (--zoo, --json)."""
-    p = sub.add_parser("show", help="show one registry entry", description="Show one registry entry in full.")
+    p = sub.add_parser(
+        "show", help="show one registry entry", description="Show one registry entry in full."
+    )
     p.add_argument("model", metavar="ID", help="model id (see `bench list`)")
-    p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)")
+    p.add_argument(
+        "--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     p.set_defaults(handler=run)
 

@@ -12,29 +12,52 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     """Register ``bench table`` and its options (--protocols, --models, --compare, ...)."""
-    p = sub.add_parser("table", help="compare models across protocols (markdown, from result files)",
-                       description="Print (or write) one markdown table per protocol with the leaderboard's "
-                                   "summary columns for the given models, in the order given. Reads result "
-                                   "files only; run `bench evaluate` first. With --compare A B, compare two "
-                                   "models on the same images instead: for each --value, mean(A) − mean(B) "
-                                   "with a paired bootstrap 95%% interval and a paired permutation p-value.",
-                       epilog="examples: bench table --protocols cifar10-inequality-text cifar10-inequality-code "
-                              "--models cifar_smallgap_normal cifar_smallgap_adv --out docs/results/x.md; "
-                              "bench table --compare cifar_cnn_a_adv4 cifar_cnn_a_adv --protocol "
-                              "cifar10-inequality-text --value gini_global gini_regional")
+    p = sub.add_parser(
+        "table",
+        help="compare models across protocols (markdown, from result files)",
+        description="Print (or write) one markdown table per protocol with the leaderboard's "
+        "summary columns for the given models, in the order given. Reads result "
+        "files only; run `bench evaluate` first. With --compare A B, compare two "
+        "models on the same images instead: for each --value, mean(A) − mean(B) "
+        "with a paired bootstrap 95%% interval and a paired permutation p-value.",
+        epilog="examples: bench table --protocols cifar10-inequality-text cifar10-inequality-code "
+        "--models cifar_smallgap_normal cifar_smallgap_adv --out docs/results/x.md; "
+        "bench table --compare cifar_cnn_a_adv4 cifar_cnn_a_adv --protocol "
+        "cifar10-inequality-text --value gini_global gini_regional",
+    )
     p.add_argument("--protocols", nargs="+", metavar="P", help="protocol names")
-    p.add_argument("--models", nargs="+", metavar="ID", help="model ids, as rows in this order (default: all)")
-    p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two model ids to compare image by image")
+    p.add_argument(
+        "--models", nargs="+", metavar="ID", help="model ids, as rows in this order (default: all)"
+    )
+    p.add_argument(
+        "--compare", nargs=2, metavar=("A", "B"), help="two model ids to compare image by image"
+    )
     p.add_argument("--protocol", metavar="P", help="with --compare: the protocol both results ran")
-    p.add_argument("--value", nargs="+", metavar="NAME", help="with --compare: metric values (result keys)")
-    p.add_argument("--seed", type=int, default=0, help="with --compare: seed of the bootstrap and permutations")
-    p.add_argument("--resamples", type=int, default=10_000, help="with --compare: bootstrap resamples and "
-                                                                 "permutations (default 10000)")
-    p.add_argument("--json", action="store_true", help="print the tables (or the --compare comparison) as JSON "
-                                                       "on stdout: per protocol, one row per model with the "
-                                                       "table's value records")
-    p.add_argument("--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it")
+    p.add_argument(
+        "--value", nargs="+", metavar="NAME", help="with --compare: metric values (result keys)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="with --compare: seed of the bootstrap and permutations"
+    )
+    p.add_argument(
+        "--resamples",
+        type=int,
+        default=10_000,
+        help="with --compare: bootstrap resamples and permutations (default 10000)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the tables (or the --compare comparison) as JSON "
+        "on stdout: per protocol, one row per model with the "
+        "table's value records",
+    )
+    p.add_argument(
+        "--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)"
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it"
+    )
     p.set_defaults(handler=run)
 
 
@@ -45,13 +68,17 @@ def run(args: argparse.Namespace) -> int:
 
     results_dir = args.results or DEFAULT_RESULTS_DIR
     if not results_dir.is_dir():
-        raise MissingFileError(f"No result files: {results_dir} does not exist. Run `bench evaluate` first.")
+        raise MissingFileError(
+            f"No result files: {results_dir} does not exist. Run `bench evaluate` first."
+        )
     if args.compare:
         if not (args.protocol and args.value):
             raise BenchError("--compare A B needs --protocol P and --value NAME.")
         return run_compare(args, results_dir)
     if not args.protocols:
-        raise BenchError("Give --protocols P [P ...] (a table), or --compare A B --protocol P --value NAME.")
+        raise BenchError(
+            "Give --protocols P [P ...] (a table), or --compare A B --protocol P --value NAME."
+        )
     return run_table(args, results_dir)
 
 
@@ -67,9 +94,13 @@ def run_table(args: argparse.Namespace, results_dir: Path) -> int:
     if missing:
         raise BenchError(f"No results for protocol(s) {', '.join(missing)} in {results_dir}.")
     if args.models:
-        absent = sorted(set(args.models) - {r.model.id for r in results if r.protocol["name"] in args.protocols})
+        absent = sorted(
+            set(args.models) - {r.model.id for r in results if r.protocol["name"] in args.protocols}
+        )
         if absent:
-            raise BenchError(f"No results for model(s) {', '.join(absent)} under these protocols in {results_dir}.")
+            raise BenchError(
+                f"No results for model(s) {', '.join(absent)} under these protocols in {results_dir}."
+            )
     if args.json:
         from bench.cli.output import print_json
 
@@ -86,14 +117,36 @@ def comparison_data(results, protocols: list[str], models: list[str] | None) -> 
 
     tables = []
     for name in protocols:
-        group = [r for r in results if r.protocol["name"] == name and (models is None or r.model.id in models)]
+        group = [
+            r
+            for r in results
+            if r.protocol["name"] == name and (models is None or r.model.id in models)
+        ]
         order = models or sorted({r.model.id for r in group})
-        group.sort(key=lambda r: (order.index(r.model.id) if r.model.id in order else len(order), r.model.id))
-        tables.append({"protocol": name, "rows": [
-            {"model": r.model.id, "training": r.model.training.model_dump(mode="json"),
-             "protocol_digest": r.protocol_digest, "n_images": len(r.provenance.sample_ids),
-             "values": [{"label": label(v), **v.model_dump(mode="json")} for v in summary_values(r.values)]}
-            for r in group]})
+        group.sort(
+            key=lambda r: (
+                order.index(r.model.id) if r.model.id in order else len(order),
+                r.model.id,
+            )
+        )
+        tables.append(
+            {
+                "protocol": name,
+                "rows": [
+                    {
+                        "model": r.model.id,
+                        "training": r.model.training.model_dump(mode="json"),
+                        "protocol_digest": r.protocol_digest,
+                        "n_images": len(r.provenance.sample_ids),
+                        "values": [
+                            {"label": label(v), **v.model_dump(mode="json")}
+                            for v in summary_values(r.values)
+                        ],
+                    }
+                    for r in group
+                ],
+            }
+        )
     return {"tables": tables}
 
 
@@ -105,11 +158,25 @@ def run_compare(args: argparse.Namespace, results_dir: Path) -> int:
     a, b = (_read(results_dir, model, args.protocol) for model in args.compare)
     _check_paired(a, b)
     labels = _labels(a) if "clean_accuracy" in args.value else None
-    rows = {value: compare_paired(per_image_values(a.details, value, labels), per_image_values(b.details, value, labels),
-                                  args.resamples, args.seed) for value in args.value}
+    rows = {
+        value: compare_paired(
+            per_image_values(a.details, value, labels),
+            per_image_values(b.details, value, labels),
+            args.resamples,
+            args.seed,
+        )
+        for value in args.value
+    }
     if args.json:
-        print_json({"protocol": args.protocol, "protocol_digest": a.protocol_digest, "model_a": args.compare[0],
-                    "model_b": args.compare[1], "comparisons": {v: c.as_dict() for v, c in rows.items()}})
+        print_json(
+            {
+                "protocol": args.protocol,
+                "protocol_digest": a.protocol_digest,
+                "model_a": args.compare[0],
+                "model_b": args.compare[1],
+                "comparisons": {v: c.as_dict() for v, c in rows.items()},
+            }
+        )
         return 0
     _emit(render_paired(args.compare, args.protocol, a.protocol_digest, rows), args.out)
     return 0
@@ -119,13 +186,19 @@ def render_paired(models, protocol: str, digest: str, rows: dict) -> str:
     """A small markdown table: A, B, A − B, its 95% interval and p-value, images measured."""
     a, b = models
     n = next(iter(rows.values()))
-    lines = [f"Paired comparison under `{protocol}` (digest `{digest}`), {n.n_images} images; "
-             f"A = `{a}`, B = `{b}`; {n.n_resamples} bootstrap resamples and sign-flip permutations, "
-             f"seed {n.seed}.", "",
-             "| value | A | B | A − B | 95% interval | p | n measured (A / B) |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Paired comparison under `{protocol}` (digest `{digest}`), {n.n_images} images; "
+        f"A = `{a}`, B = `{b}`; {n.n_resamples} bootstrap resamples and sign-flip permutations, "
+        f"seed {n.seed}.",
+        "",
+        "| value | A | B | A − B | 95% interval | p | n measured (A / B) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for value, c in rows.items():
-        lines.append(f"| {value} | {c.mean_a:.4f} | {c.mean_b:.4f} | {c.difference:+.4f} | "
-                     f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}] | {_p_text(c)} | {c.n_measured_a} / {c.n_measured_b} |")
+        lines.append(
+            f"| {value} | {c.mean_a:.4f} | {c.mean_b:.4f} | {c.difference:+.4f} | "
+            f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}] | {_p_text(c)} | {c.n_measured_a} / {c.n_measured_b} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -149,11 +222,15 @@ def _check_paired(a, b) -> None:
     from bench.errors import BenchError
 
     if a.protocol_digest != b.protocol_digest:
-        raise BenchError(f"{a.model.id} and {b.model.id} ran different versions of the protocol "
-                         f"(digests {a.protocol_digest} and {b.protocol_digest}); they are not comparable.")
+        raise BenchError(
+            f"{a.model.id} and {b.model.id} ran different versions of the protocol "
+            f"(digests {a.protocol_digest} and {b.protocol_digest}); they are not comparable."
+        )
     if a.provenance.sample_ids != b.provenance.sample_ids:
-        raise BenchError(f"{a.model.id} and {b.model.id} were evaluated on different images; pass results "
-                         "of the same selection (same --n-examples and --seed).")
+        raise BenchError(
+            f"{a.model.id} and {b.model.id} were evaluated on different images; pass results "
+            "of the same selection (same --n-examples and --seed)."
+        )
 
 
 def _labels(result):

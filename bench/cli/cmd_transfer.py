@@ -8,27 +8,63 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     """Register ``bench transfer`` and its options (--models, --protocol, --n-examples, ...)."""
-    p = sub.add_parser("transfer", help="transferability of the inductive noise/occlusion attacks",
-                       description="Craft the inductive noise and occlusion attacks of an inequality protocol on "
-                                   "each model and evaluate the corrupted images on every model (paper 000, "
-                                   "appendix A.4). Images are those all models classify correctly. Prints a table "
-                                   "per attack; --out writes it as markdown.",
-                       epilog="example: bench transfer --models cifar_smallgap_normal cifar_smallgap_adv "
-                              "--protocol cifar10-inequality-code --n-examples 200")
-    p.add_argument("--models", nargs="+", required=True, metavar="ID", help="two or more registry ids")
-    p.add_argument("--protocol", metavar="P", help="an inequality protocol (default: <dataset>-inequality-code)")
-    p.add_argument("--n-examples", type=int, metavar="N", help="candidate images before keeping the correct ones")
-    p.add_argument("--batch-size", type=int, default=100, metavar="B", help="images per forward pass (default 100)")
-    p.add_argument("--device", default="auto", metavar="D", help="auto (CUDA when present; default), cpu, cuda, "
-                                                                 "cuda:N or mps")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the image selection and the attacks "
-                                                                    "(default 0)")
-    p.add_argument("--data-dir", type=Path, metavar="DIR", help="torchvision / ImageNet data folder (default: the "
-                                                                "shared assets, else $BENCH_CACHE/data)")
+    p = sub.add_parser(
+        "transfer",
+        help="transferability of the inductive noise/occlusion attacks",
+        description="Craft the inductive noise and occlusion attacks of an inequality protocol on "
+        "each model and evaluate the corrupted images on every model (paper 000, "
+        "appendix A.4). Images are those all models classify correctly. Prints a table "
+        "per attack; --out writes it as markdown.",
+        epilog="example: bench transfer --models cifar_smallgap_normal cifar_smallgap_adv "
+        "--protocol cifar10-inequality-code --n-examples 200",
+    )
+    p.add_argument(
+        "--models", nargs="+", required=True, metavar="ID", help="two or more registry ids"
+    )
+    p.add_argument(
+        "--protocol",
+        metavar="P",
+        help="an inequality protocol (default: <dataset>-inequality-code)",
+    )
+    p.add_argument(
+        "--n-examples",
+        type=int,
+        metavar="N",
+        help="candidate images before keeping the correct ones",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=100,
+        metavar="B",
+        help="images per forward pass (default 100)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="D",
+        help="auto (CUDA when present; default), cpu, cuda, cuda:N or mps",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the image selection and the attacks (default 0)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="torchvision / ImageNet data folder (default: the "
+        "shared assets, else $BENCH_CACHE/data)",
+    )
     p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml)")
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the tables as markdown")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars (they go to stderr)")
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (they go to stderr)"
+    )
     p.set_defaults(handler=run)
 
 
@@ -54,14 +90,30 @@ def run(args: argparse.Namespace) -> int:
     protocol = get_protocol(args.protocol or f"{entries[0].dataset}-inequality-code")
     protocol = protocol.resolve(entries[0].dataset, n_examples=args.n_examples, seed=args.seed)
     with progress_bars(enabled=not args.no_progress) as progress:  # on stderr, also with --json
-        table = transfer_table(entries, protocol, batch_size=args.batch_size, device=args.device, seed=args.seed,
-                               data_dir=args.data_dir, progress=progress)
-    text = render_markdown(table, f"Transfer under `{protocol.name}` (digest `{protocol.digest()}`, seed {args.seed})")
+        table = transfer_table(
+            entries,
+            protocol,
+            batch_size=args.batch_size,
+            device=args.device,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            progress=progress,
+        )
+    text = render_markdown(
+        table, f"Transfer under `{protocol.name}` (digest `{protocol.digest()}`, seed {args.seed})"
+    )
     if args.out:
         write_text_atomic(args.out, text + "\n")
     if args.json:
-        print_json({"protocol": protocol.name, "digest": protocol.digest(), "models": table.models,
-                    "sample_ids": table.sample_ids, "counts": table.counts})
+        print_json(
+            {
+                "protocol": protocol.name,
+                "digest": protocol.digest(),
+                "models": table.models,
+                "sample_ids": table.sample_ids,
+                "counts": table.counts,
+            }
+        )
     else:
         from rich.markdown import Markdown
 

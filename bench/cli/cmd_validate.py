@@ -7,11 +7,16 @@ import argparse
 
 def add_parser(sub) -> None:
     """Register ``bench validate FILE...``."""
-    p = sub.add_parser("validate", help="validate YAML files (entries, registries, protocols)",
-                       description="Validate YAML files: a submitted entry (one mapping), a registry "
-                                   "(schema_version + models), or a protocol (has 'metrics'). Every "
-                                   "problem is reported with its field and line.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="YAML files: entries, registries or protocols")
+    p = sub.add_parser(
+        "validate",
+        help="validate YAML files (entries, registries, protocols)",
+        description="Validate YAML files: a submitted entry (one mapping), a registry "
+        "(schema_version + models), or a protocol (has 'metrics'). Every "
+        "problem is reported with its field and line.",
+    )
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="YAML files: entries, registries or protocols"
+    )
     p.set_defaults(handler=run)
 
 

@@ -14,11 +14,37 @@ import sys
 from pathlib import Path
 
 from bench import __version__
-from bench.cli import (cmd_demo, cmd_evaluate, cmd_export, cmd_leaderboard, cmd_list, cmd_migrate, cmd_protocols,
-                       cmd_show, cmd_submit, cmd_table, cmd_train, cmd_transfer, cmd_validate)
+from bench.cli import (
+    cmd_demo,
+    cmd_evaluate,
+    cmd_export,
+    cmd_leaderboard,
+    cmd_list,
+    cmd_migrate,
+    cmd_protocols,
+    cmd_show,
+    cmd_submit,
+    cmd_table,
+    cmd_train,
+    cmd_transfer,
+    cmd_validate,
+)
 
-COMMANDS = (cmd_demo, cmd_train, cmd_list, cmd_show, cmd_protocols, cmd_validate, cmd_evaluate, cmd_submit,
-            cmd_leaderboard, cmd_table, cmd_transfer, cmd_migrate, cmd_export)
+COMMANDS = (
+    cmd_demo,
+    cmd_train,
+    cmd_list,
+    cmd_show,
+    cmd_protocols,
+    cmd_validate,
+    cmd_evaluate,
+    cmd_submit,
+    cmd_leaderboard,
+    cmd_table,
+    cmd_transfer,
+    cmd_migrate,
+    cmd_export,
+)
 
 EPILOG = """examples:
   bench demo                                   offline: train, evaluate, leaderboard on the digits (minutes)
@@ -43,14 +69,19 @@ ASSETS_HELP = "shared assets folder (data/, models/); default: $BENCH_ASSETS"
 def build_parser() -> argparse.ArgumentParser:
     """The ``bench`` argument parser with every sub-command (``--assets`` before or after it)."""
     parser = argparse.ArgumentParser(
-        prog="bench", description="Robustness benchmark harness for image classifiers.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="bench",
+        description="Robustness benchmark harness for image classifiers.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     parser.add_argument("--assets", metavar="DIR", help=ASSETS_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.add_parser(sub)
-    for command in sub.choices.values():  # also after the sub-command; SUPPRESS keeps a value given before it
+    for (
+        command
+    ) in sub.choices.values():  # also after the sub-command; SUPPRESS keeps a value given before it
         command.add_argument("--assets", metavar="DIR", default=argparse.SUPPRESS, help=ASSETS_HELP)
     return parser
 
@@ -70,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         report_error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        report_error("Interrupted. Metrics that finished are kept in the .partial.json beside the result; "
-                     "run the same command again to resume.")
+        report_error(
+            "Interrupted. Metrics that finished are kept in the .partial.json beside the result; "
+            "run the same command again to resume."
+        )
         return 130
     except Exception as exc:  # noqa: BLE001 - the boundary: a bug, reported with its log file
         report_error(_internal_error_message(exc, _write_crash_log(argv)))
@@ -94,8 +127,10 @@ def _write_crash_log(argv: list[str] | None) -> Path | None:
     import tempfile
     import traceback
 
-    text = (f"bench {__version__} internal error\ncommand: bench {' '.join(argv if argv is not None else sys.argv[1:])}\n"
-            f"time: {datetime.datetime.now().isoformat(timespec='seconds')}\n\n{traceback.format_exc()}")
+    text = (
+        f"bench {__version__} internal error\ncommand: bench {' '.join(argv if argv is not None else sys.argv[1:])}\n"
+        f"time: {datetime.datetime.now().isoformat(timespec='seconds')}\n\n{traceback.format_exc()}"
+    )
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     for folder in _log_folders():
         try:
@@ -122,8 +157,10 @@ def _log_folders() -> list[Path]:
 
 def _internal_error_message(exc: Exception, log: Path | None) -> str:
     where = f"The traceback is in {log}" if log else "No log file could be written"
-    return (f"Internal error in bench (a bug, not something you did wrong): {type(exc).__name__}: {exc}. "
-            f"{where}; please report it with that file and the command you ran.")
+    return (
+        f"Internal error in bench (a bug, not something you did wrong): {type(exc).__name__}: {exc}. "
+        f"{where}; please report it with that file and the command you ran."
+    )
 
 
 if __name__ == "__main__":

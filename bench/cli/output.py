@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -34,8 +41,12 @@ def on_terminal() -> bool:
     return stdout.is_terminal
 
 
-def print_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None,
-               no_wrap: Sequence[str] = ()) -> None:
+def print_rows(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    title: str | None = None,
+    no_wrap: Sequence[str] = (),
+) -> None:
     """A rich table on a terminal (columns in ``no_wrap`` never wrap); otherwise :func:`plain_rows`."""
     if not on_terminal():
         sys.stdout.write(plain_rows(headers, rows))
@@ -55,7 +66,9 @@ def plain_rows(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A header line and one line per row, columns padded and separated by two spaces, never wrapped."""
     lines = [list(headers), *map(list, rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
-    return "".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n" for line in lines)
+    return "".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n" for line in lines
+    )
 
 
 @contextmanager
@@ -69,12 +82,22 @@ def progress_bars(enabled: bool = True):
     if not enabled:
         yield None
         return
-    if not stderr.is_terminal:  # a log file or a pipe: one line per finished bar, not a redrawn table cut to 80 columns
+    if (
+        not stderr.is_terminal
+    ):  # a log file or a pipe: one line per finished bar, not a redrawn table cut to 80 columns
         yield _log_lines
         return
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
-                        console=stderr, transient=False, redirect_stdout=False)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=stderr,
+        transient=False,
+        redirect_stdout=False,
+    )
 
     def factory(description: str, total: int) -> Callable[..., None]:
         task = progress.add_task(description, total=total, status="")
@@ -101,6 +124,8 @@ def _log_lines(description: str, total: int) -> Callable[..., None]:
         before, done = done, done + n
         if before < total <= done:
             shown = "".join(f", {k} {v:.3g}" for k, v in status.items())
-            sys.stderr.write(f"{description}: {done}/{total} in {time.perf_counter() - started:.1f} s{shown}\n")
+            sys.stderr.write(
+                f"{description}: {done}/{total} in {time.perf_counter() - started:.1f} s{shown}\n"
+            )
 
     return advance

@@ -40,7 +40,9 @@ class ImageFolderTestSet:
         class_index = imagenet_class_index()
         self.files = sorted(p for p in self.root.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:
-            raise MissingFileError(f"No images under {self.root} (expected {self.root}/<wnid>/<image>.JPEG).")
+            raise MissingFileError(
+                f"No images under {self.root} (expected {self.root}/<wnid>/<image>.JPEG)."
+            )
         unknown = sorted({p.parent.name for p in self.files} - set(class_index))
         if unknown:
             raise SpecError(f"{self.root}: folders {unknown[:5]} are not ImageNet wnids.")
@@ -53,7 +55,9 @@ class ImageFolderTestSet:
     def load(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """The files at ``indices`` decoded and preprocessed, in chunks spread over the DataLoader workers."""
         chunk = max(1, -(-len(indices) // self.workers)) if self.workers else max(len(indices), 1)
-        parts = [xy for _, *xy in self.batches(indices, min(chunk, 64))]  # chunks spread over the workers
+        parts = [
+            xy for _, *xy in self.batches(indices, min(chunk, 64))
+        ]  # chunks spread over the workers
         if not parts:
             return torch.zeros(0), torch.zeros(0, dtype=torch.int64)
         return torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])
@@ -62,11 +66,20 @@ class ImageFolderTestSet:
         """``(idx, images, labels)`` for consecutive ``batch_size`` chunks of ``indices``, decoded ahead."""
         from torch.utils.data import DataLoader
 
-        chunks = [np.asarray(indices[i:i + batch_size]) for i in range(0, len(indices), batch_size)]
-        decoded = _DecodedFiles(self.files, self.labels, robustbench_preprocessing(self.transform_name))
-        loader = DataLoader(decoded, batch_sampler=[c.tolist() for c in chunks], num_workers=self.workers,
-                            pin_memory=self.pin_memory, persistent_workers=False,
-                            prefetch_factor=2 if self.workers else None)
+        chunks = [
+            np.asarray(indices[i : i + batch_size]) for i in range(0, len(indices), batch_size)
+        ]
+        decoded = _DecodedFiles(
+            self.files, self.labels, robustbench_preprocessing(self.transform_name)
+        )
+        loader = DataLoader(
+            decoded,
+            batch_sampler=[c.tolist() for c in chunks],
+            num_workers=self.workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=False,
+            prefetch_factor=2 if self.workers else None,
+        )
         for idx, (x, y) in zip(chunks, loader):
             yield idx, x, y
 
@@ -92,7 +105,11 @@ def imagenet_class_index() -> dict[str, int]:
     import importlib.util
 
     spec = importlib.util.find_spec("robustbench")
-    path = Path(next(iter(spec.submodule_search_locations))) / "helper_files" / "imagenet_class_to_id_map.json"
+    path = (
+        Path(next(iter(spec.submodule_search_locations)))
+        / "helper_files"
+        / "imagenet_class_to_id_map.json"
+    )
     return json.loads(path.read_text())
 
 
@@ -104,5 +121,7 @@ def robustbench_preprocessing(name: str | None):
     from robustbench.data import PREPROCESSINGS
 
     if name not in PREPROCESSINGS:
-        raise SpecError(f"Unknown preprocessing {name!r}; RobustBench knows {sorted(map(str, PREPROCESSINGS))}.")
+        raise SpecError(
+            f"Unknown preprocessing {name!r}; RobustBench knows {sorted(map(str, PREPROCESSINGS))}."
+        )
     return PREPROCESSINGS[name]

@@ -26,8 +26,12 @@ class Selection(Strict):
     strategy: Literal["first", "random"] = "first"
     n: int | None = Field(default=None, gt=0, description="how many images; None = all")
     seed: int = 0
-    only_correct: bool = Field(default=False, description="keep only images classified correctly by ...")
-    correct_by: tuple[str, ...] = Field(default=(), description="... these model ids (empty: the evaluated model)")
+    only_correct: bool = Field(
+        default=False, description="keep only images classified correctly by ..."
+    )
+    correct_by: tuple[str, ...] = Field(
+        default=(), description="... these model ids (empty: the evaluated model)"
+    )
 
 
 def candidate_order(size: int, selection: Selection) -> np.ndarray:
@@ -37,8 +41,9 @@ def candidate_order(size: int, selection: Selection) -> np.ndarray:
     return np.random.default_rng(selection.seed).permutation(size)
 
 
-def select_samples(testset, selection: Selection, predictors: Sequence[Predict] = (),
-                   batch_size: int = 256) -> np.ndarray:
+def select_samples(
+    testset, selection: Selection, predictors: Sequence[Predict] = (), batch_size: int = 256
+) -> np.ndarray:
     """Indices into ``testset`` chosen by ``selection``.
 
     With ``only_correct``, candidates are scanned in order, a batch at a time, and kept
@@ -53,7 +58,7 @@ def select_samples(testset, selection: Selection, predictors: Sequence[Predict] 
     kept: list[np.ndarray] = []
     found = 0
     for start in range(0, len(order), batch_size):
-        batch = order[start:start + batch_size]
+        batch = order[start : start + batch_size]
         x, y = testset.load(batch)
         ok = torch.ones(len(batch), dtype=torch.bool)
         for predict in predictors:
@@ -64,6 +69,8 @@ def select_samples(testset, selection: Selection, predictors: Sequence[Predict] 
             break
     chosen = np.concatenate(kept)[:n] if kept else np.array([], dtype=np.int64)
     if len(chosen) < n:
-        raise SpecError(f"Only {len(chosen)} images of {testset.name} are classified correctly by the "
-                        f"selection's models; asked for {n}.")
+        raise SpecError(
+            f"Only {len(chosen)} images of {testset.name} are classified correctly by the "
+            f"selection's models; asked for {n}."
+        )
     return chosen

@@ -60,9 +60,13 @@ class ArrayTestSet:
         if self.images.ndim == 3:
             self.images = self.images[:, None]
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
-            raise SpecError(f"{self.origin}: x must be uint8 NCHW or NHW, got {self.images.dtype} {self.images.shape}.")
+            raise SpecError(
+                f"{self.origin}: x must be uint8 NCHW or NHW, got {self.images.dtype} {self.images.shape}."
+            )
         if len(self.images) != len(self.labels):
-            raise SpecError(f"{self.origin}: {len(self.images)} images but {len(self.labels)} labels.")
+            raise SpecError(
+                f"{self.origin}: {len(self.images)} images but {len(self.labels)} labels."
+            )
         self.labels = np.asarray(self.labels, dtype=np.int64)
         self.ids = [str(i) for i in range(len(self.labels))]
 
@@ -77,7 +81,7 @@ class ArrayTestSet:
     def batches(self, indices: np.ndarray, batch_size: int):
         """``(idx, images, labels)`` for consecutive ``batch_size`` chunks of ``indices``."""
         for start in range(0, len(indices), batch_size):
-            idx = indices[start:start + batch_size]
+            idx = indices[start : start + batch_size]
             yield (idx, *self.load(idx))
 
 
@@ -91,11 +95,17 @@ def _npz(name: str, path: Path) -> ArrayTestSet:
 def _torchvision(name: str, data_dir: Path) -> ArrayTestSet:
     import torchvision
 
-    cls = {"cifar10": torchvision.datasets.CIFAR10, "cifar100": torchvision.datasets.CIFAR100,
-           "mnist": torchvision.datasets.MNIST}[name]
+    cls = {
+        "cifar10": torchvision.datasets.CIFAR10,
+        "cifar100": torchvision.datasets.CIFAR100,
+        "mnist": torchvision.datasets.MNIST,
+    }[name]
     try:
         ds = cls(root=str(data_dir), train=False, download=not assets.offline())
-    except (RuntimeError, OSError) as exc:  # not found or corrupted; a download with no network (URLError)
+    except (
+        RuntimeError,
+        OSError,
+    ) as exc:  # not found or corrupted; a download with no network (URLError)
         raise MissingFileError(
             f"{name} test set not found under {data_dir} ({exc}). Pass --assets DIR with the shared assets, "
             f"--data-dir DIR holding torchvision's {name} files, or allow the download."
@@ -103,7 +113,9 @@ def _torchvision(name: str, data_dir: Path) -> ArrayTestSet:
     images = np.asarray(ds.data)
     if images.ndim == 4:  # CIFAR: NHWC → NCHW
         images = images.transpose(0, 3, 1, 2)
-    return ArrayTestSet(name, np.ascontiguousarray(images), np.asarray(ds.targets), origin=f"torchvision {name}")
+    return ArrayTestSet(
+        name, np.ascontiguousarray(images), np.asarray(ds.targets), origin=f"torchvision {name}"
+    )
 
 
 SHARED_NPZ = {"cifar10": "data/cifar10_test_1000.npz", "mnist": "data/mnist_test.npz"}
@@ -125,8 +137,13 @@ Opener = Callable[[OpenRequest], TestSet]
 OPENERS: Registry[Opener] = Registry("test set")
 
 
-def open_testset(name: str, data_dir: str | Path | None = None, transform: str | None = None, workers: int = 0,
-                 pin_memory: bool = False) -> TestSet:
+def open_testset(
+    name: str,
+    data_dir: str | Path | None = None,
+    transform: str | None = None,
+    workers: int = 0,
+    pin_memory: bool = False,
+) -> TestSet:
     """Open a test set by name (see the module docstring for where each comes from).
 
     ``workers`` and ``pin_memory`` apply to image files (ImageNet folders), decoded by a DataLoader.
@@ -134,9 +151,17 @@ def open_testset(name: str, data_dir: str | Path | None = None, transform: str |
     if name.startswith("npz:"):
         return _npz(name, Path(name[4:]))
     if name not in OPENERS:
-        raise SpecError(f"Unknown data set {name!r}; known: {', '.join(OPENERS.names())}, npz:PATH.")
-    request = OpenRequest(name, Path(data_dir) if data_dir else assets.cache_dir() / "data", assets.assets_dir(),
-                          transform, workers, pin_memory)
+        raise SpecError(
+            f"Unknown data set {name!r}; known: {', '.join(OPENERS.names())}, npz:PATH."
+        )
+    request = OpenRequest(
+        name,
+        Path(data_dir) if data_dir else assets.cache_dir() / "data",
+        assets.assets_dir(),
+        transform,
+        workers,
+        pin_memory,
+    )
     return OPENERS.get(name)(request)
 
 
@@ -159,9 +184,13 @@ def _imagenet(request: OpenRequest) -> TestSet:
     shared = request.assets / "data/imagenet-samples/val" if request.assets else None
     folder = own if own.is_dir() else shared
     if folder is None or not folder.is_dir():
-        raise MissingFileError(f"ImageNet validation images not found: place them at {own}/<wnid>/*.JPEG "
-                               "(or pass --assets DIR holding data/imagenet-samples).")
-    return ImageFolderTestSet(request.name, folder, request.transform, request.workers, request.pin_memory)
+        raise MissingFileError(
+            f"ImageNet validation images not found: place them at {own}/<wnid>/*.JPEG "
+            "(or pass --assets DIR holding data/imagenet-samples)."
+        )
+    return ImageFolderTestSet(
+        request.name, folder, request.transform, request.workers, request.pin_memory
+    )
 
 
 @OPENERS.register("digits")

@@ -19,15 +19,22 @@ from bench.errors import MissingFileError, SpecError
 from bench.registry import Registry
 
 TRAINING_SETS = ("digits", "cifar10_5000", "cifar10", "mnist")
-EVALUATION_SET = {"digits": "digits", "cifar10_5000": "cifar10", "cifar10": "cifar10", "mnist": "mnist"}
+EVALUATION_SET = {
+    "digits": "digits",
+    "cifar10_5000": "cifar10",
+    "cifar10": "cifar10",
+    "mnist": "mnist",
+}
 
 
 def _shared_cifar5000() -> tuple[np.ndarray, np.ndarray]:
     root = assets.assets_dir()
     path = root / "data/cifar10_train_5000.npz" if root else None
     if path is None or not path.is_file():
-        raise MissingFileError("cifar10_train_5000.npz not found: pass --assets DIR (or set BENCH_ASSETS) to the "
-                               "folder holding data/cifar10_train_5000.npz.")
+        raise MissingFileError(
+            "cifar10_train_5000.npz not found: pass --assets DIR (or set BENCH_ASSETS) to the "
+            "folder holding data/cifar10_train_5000.npz."
+        )
     with np.load(path) as f:
         return f["x"], f["y"]
 
@@ -38,7 +45,10 @@ def _torchvision_train(name: str, data_dir: Path, download: bool) -> tuple[np.nd
     cls = {"cifar10": torchvision.datasets.CIFAR10, "mnist": torchvision.datasets.MNIST}[name]
     try:
         data = cls(str(data_dir), train=True, download=download)
-    except (RuntimeError, OSError) as exc:  # not found or corrupted; a download with no network (URLError)
+    except (
+        RuntimeError,
+        OSError,
+    ) as exc:  # not found or corrupted; a download with no network (URLError)
         raise MissingFileError(
             f"The {name} training set is not under {data_dir} and could not be downloaded ({exc}). Pass "
             f"--data-dir DIR holding torchvision's {name} files, or allow the download."
@@ -83,5 +93,7 @@ def _cifar10(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 def _mnist(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """torchvision's MNIST training set, downloaded into the data folder unless offline."""
     if assets.offline():
-        raise MissingFileError(f"MNIST training images are not in {data_dir} and BENCH_OFFLINE=1 forbids downloading them.")
+        raise MissingFileError(
+            f"MNIST training images are not in {data_dir} and BENCH_OFFLINE=1 forbids downloading them."
+        )
     return _torchvision_train("mnist", data_dir, download=True)

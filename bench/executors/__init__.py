@@ -17,8 +17,15 @@ from bench.executors.units import Job, RunSettings, Unit, plan_job
 __all__ = ["Job", "RunSettings", "Unit", "make_executor", "plan_sweep", "run_sweep"]
 
 
-def make_executor(name: str, *, address: str | None = None, cpus_per_task: float = 1,
-                  gpus_per_task: float | None = None, max_retries: int = 3, quiet_workers: bool = False):
+def make_executor(
+    name: str,
+    *,
+    address: str | None = None,
+    cpus_per_task: float = 1,
+    gpus_per_task: float | None = None,
+    max_retries: int = 3,
+    quiet_workers: bool = False,
+):
     """The executor ``name`` (``local`` or ``ray``) with its resources; Ray is imported only when asked for."""
     if name == "local":
         if address:
@@ -44,7 +51,9 @@ def plan_sweep(pairs: list, settings: RunSettings, shard_size: int | None) -> li
         if protocol.selection.n is None:
             key = (protocol.dataset, entry.preprocessing.transform)
             if key not in sizes:
-                sizes[key] = len(open_testset(protocol.dataset, data_dir=settings.data_dir, transform=key[1]))
+                sizes[key] = len(
+                    open_testset(protocol.dataset, data_dir=settings.data_dir, transform=key[1])
+                )
             size = sizes[key]
         jobs.append(plan_job(entry, protocol, settings, shard_size, size))
     return jobs
@@ -52,12 +61,17 @@ def plan_sweep(pairs: list, settings: RunSettings, shard_size: int | None) -> li
 
 def absolute(settings: RunSettings) -> RunSettings:
     """The settings with every path absolute (workers may not share the driver's working folder)."""
-    fix = {k: Path(v).resolve() for k in ("results_dir", "data_dir", "zoo_path")
-           if (v := getattr(settings, k)) is not None}
+    fix = {
+        k: Path(v).resolve()
+        for k in ("results_dir", "data_dir", "zoo_path")
+        if (v := getattr(settings, k)) is not None
+    }
     return replace(settings, **fix)
 
 
-def run_sweep(jobs: list[Job], executor, show_progress: bool = True, fail_fast: bool = False) -> list[str]:
+def run_sweep(
+    jobs: list[Job], executor, show_progress: bool = True, fail_fast: bool = False
+) -> list[str]:
     """Run every job's units on ``executor`` with one progress display; the failures (empty when none).
 
     ``fail_fast`` (the local executor): the first user error is raised as it is, nothing else runs.

@@ -35,8 +35,11 @@ def finished(unit) -> bool:
     path = unit.path(".partial.json")
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-        return (state["protocol_digest"] == unit.job.protocol.digest()
-                and len(state["sample_ids"]) == unit.n_images and set(unit.metrics) <= set(state["metrics"]))
+        return (
+            state["protocol_digest"] == unit.job.protocol.digest()
+            and len(state["sample_ids"]) == unit.n_images
+            and set(unit.metrics) <= set(state["metrics"])
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return False
 

@@ -19,13 +19,17 @@ class LocalExecutor:
         for job in jobs:
             failed = False
             for unit in job.units():
-                failed |= not self._one(unit.key, lambda p, u=unit: run_unit(u, p), board, display, failures)
+                failed |= not self._one(
+                    unit.key, lambda p, u=unit: run_unit(u, p), board, display, failures
+                )
             if job.is_sharded and not failed:
                 key = f"{job.entry.id}/{job.protocol.name}/merge"
                 self._one(key, lambda p, j=job: merge_job(j), board, display, failures)
         return failures
 
-    def _one(self, key: str, call, board: SweepBoard, display: SweepDisplay, failures: list[str]) -> bool:
+    def _one(
+        self, key: str, call, board: SweepBoard, display: SweepDisplay, failures: list[str]
+    ) -> bool:
         board.start(key)
         display.update(board.snapshot())
 

@@ -45,18 +45,26 @@ class SweepBoard:
         """Counts the display needs: work done and total, images done, units by state, seconds elapsed."""
         images = sum(self.done[k] / max(m, 1) for k, (_, m) in self.shape.items())
         states = list(self.state.values())
-        return {"work": sum(self.done.values()), "total": sum(i * m for i, m in self.shape.values()),
-                "images": images, "elapsed": time.time() - self.t0,
-                **{s: states.count(s) for s in ("pending", "running", "failed")},
-                "finished": sum(s in ("done", "skipped", "merged") for s in states), "units": len(states)}
+        return {
+            "work": sum(self.done.values()),
+            "total": sum(i * m for i, m in self.shape.values()),
+            "images": images,
+            "elapsed": time.time() - self.t0,
+            **{s: states.count(s) for s in ("pending", "running", "failed")},
+            "finished": sum(s in ("done", "skipped", "merged") for s in states),
+            "units": len(states),
+        }
 
 
 def unit_progress(report: Callable[[int], None]):
     """A battery progress factory ``(description, total) -> advance(n)`` feeding one unit's counter."""
+
     def factory(description: str, total: int):
         def advance(n: int, **status) -> None:
             report(n)
+
         return advance
+
     return factory
 
 
@@ -76,9 +84,17 @@ class SweepDisplay:
 
             from bench.cli.output import stderr
 
-            self.progress = Progress(TextColumn("sweep"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                     TextColumn("{task.fields[status]}"), console=stderr, transient=False)
+            self.progress = Progress(
+                TextColumn("sweep"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=stderr,
+                transient=False,
+            )
             self.task = self.progress.add_task("sweep", total=1, status="")
 
     def __enter__(self):
@@ -95,6 +111,10 @@ class SweepDisplay:
         if not self.progress:
             return
         rate = snap["images"] / snap["elapsed"] if snap["elapsed"] > 0 else 0.0
-        status = (f"units {snap['finished']}/{snap['units']} done · {snap['running']} running · "
-                  f"{snap['failed']} failed · {rate:.2f} images/s")
-        self.progress.update(self.task, total=max(snap["total"], 1), completed=snap["work"], status=status)
+        status = (
+            f"units {snap['finished']}/{snap['units']} done · {snap['running']} running · "
+            f"{snap['failed']} failed · {rate:.2f} images/s"
+        )
+        self.progress.update(
+            self.task, total=max(snap["total"], 1), completed=snap["work"], status=status
+        )

@@ -21,8 +21,10 @@ def import_ray():
     try:
         import ray
     except ImportError:
-        raise BenchError("--executor ray needs Ray, which is not installed: pip install 'bench[ray]' "
-                         "(or pip install 'ray[default]'), or use --executor local.") from None
+        raise BenchError(
+            "--executor ray needs Ray, which is not installed: pip install 'bench[ray]' "
+            "(or pip install 'ray[default]'), or use --executor local."
+        ) from None
     return ray
 
 
@@ -31,8 +33,11 @@ def bench_environment() -> dict[str, str]:
     out = {}
     for name, value in os.environ.items():
         if name.startswith("BENCH_") and value:
-            out[name] = str(Path(value).resolve()) if name in ("BENCH_ASSETS", "BENCH_CACHE", "BENCH_ZOO") \
+            out[name] = (
+                str(Path(value).resolve())
+                if name in ("BENCH_ASSETS", "BENCH_CACHE", "BENCH_ZOO")
                 else value
+            )
     return out
 
 
@@ -51,8 +56,14 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, cpus_per_task: float = 1, gpus_per_task: float | None = None,
-                 max_retries: int = 3, quiet_workers: bool = False):
+    def __init__(
+        self,
+        address: str | None = None,
+        cpus_per_task: float = 1,
+        gpus_per_task: float | None = None,
+        max_retries: int = 3,
+        quiet_workers: bool = False,
+    ):
         self.address, self.cpus, self.gpus = address, cpus_per_task, gpus_per_task
         self.max_retries, self.quiet_workers = max_retries, quiet_workers
         self.ray = import_ray()
@@ -63,8 +74,13 @@ class RayExecutor:
         if self.ray.is_initialized():
             return False
         try:
-            self.ray.init(address=self.address, runtime_env={"env_vars": bench_environment()},
-                          include_dashboard=False, log_to_driver=not self.quiet_workers, logging_level="WARNING")
+            self.ray.init(
+                address=self.address,
+                runtime_env={"env_vars": bench_environment()},
+                include_dashboard=False,
+                log_to_driver=not self.quiet_workers,
+                logging_level="WARNING",
+            )
         except (ConnectionError, ValueError, RuntimeError) as exc:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
             raise BenchError(f"Could not start or join {where}: {exc}") from None
@@ -90,7 +106,11 @@ class RayExecutor:
         return self._actor
 
     def _tasks(self, ray):
-        gpus = self.gpus if self.gpus is not None else (1 if ray.cluster_resources().get("GPU", 0) else 0)
+        gpus = (
+            self.gpus
+            if self.gpus is not None
+            else (1 if ray.cluster_resources().get("GPU", 0) else 0)
+        )
         opts = {"num_cpus": self.cpus, "num_gpus": gpus, "max_retries": self.max_retries}
         return ray.remote(**opts, retry_exceptions=False)(_execute), ray.remote(**opts)(_merge)
 
@@ -102,7 +122,9 @@ class RayExecutor:
             refs = {execute.remote(u, actor): u.key for u in job.units()}
             pending |= refs
             if job.is_sharded:
-                pending[merge.remote(job, actor, *refs)] = f"{job.entry.id}/{job.protocol.name}/merge"
+                pending[merge.remote(job, actor, *refs)] = (
+                    f"{job.entry.id}/{job.protocol.name}/merge"
+                )
         failures = []
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
@@ -110,7 +132,10 @@ class RayExecutor:
                 key = pending.pop(ref)
                 try:
                     actor.finish.remote(key, ray.get(ref)["status"])
-                except (ray.exceptions.RayError, BenchError) as exc:  # a task's error, raised again by ray.get
+                except (
+                    ray.exceptions.RayError,
+                    BenchError,
+                ) as exc:  # a task's error, raised again by ray.get
                     actor.finish.remote(key, "failed")
                     failures.append(f"{key}: {_cause(exc)}")
             display.update(ray.get(actor.snapshot.remote()))

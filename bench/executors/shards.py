@@ -35,28 +35,45 @@ from bench.executors.leases import (
 def _merge_clean(parts: list[dict], ctx, params) -> dict:
     predictions = [p for part in parts for p in part["detail"]["predictions"]]
     correct = sum(part["detail"]["correct"] for part in parts)
-    return {"values": {"clean_accuracy": correct / len(predictions)},
-            "detail": {"n": len(predictions), "correct": correct, "predictions": predictions}}
+    return {
+        "values": {"clean_accuracy": correct / len(predictions)},
+        "detail": {"n": len(predictions), "correct": correct, "predictions": predictions},
+    }
 
 
 def _merge_pgd(parts: list[dict], ctx, params) -> dict:
     details = [part["detail"] for part in parts]
-    flags = {name: [f for d in details for f in d["robust_flags"][name]] for name in details[0]["robust_flags"]}
+    flags = {
+        name: [f for d in details for f in d["robust_flags"][name]]
+        for name in details[0]["robust_flags"]
+    }
     zero = [f for d in details for f in d["zero_gradient_flags"]]
-    return {"values": {name: sum(ok) / len(ok) for name, ok in flags.items()},
-            "detail": {"norm": details[0]["norm"], "robust_flags": flags, "zero_gradient_images": sum(zero),
-                       "zero_gradient_flags": zero}}
+    return {
+        "values": {name: sum(ok) / len(ok) for name, ok in flags.items()},
+        "detail": {
+            "norm": details[0]["norm"],
+            "robust_flags": flags,
+            "zero_gradient_images": sum(zero),
+            "zero_gradient_flags": zero,
+        },
+    }
 
 
 def _merge_inequality(parts: list[dict], ctx, params) -> dict:
     from bench.metrics import METRICS
     from bench.metrics.inequality import _load_record
 
-    records = [_load_record(path) for part in parts for path in sorted(part["state_dir"].glob("batch-*.npz"))]
+    records = [
+        _load_record(path)
+        for part in parts
+        for path in sorted(part["state_dir"].glob("batch-*.npz"))
+    ]
     got = np.concatenate([r.indices for r in records]) if records else np.zeros(0, dtype=np.int64)
     if not np.array_equal(got, ctx.indices):
-        raise BenchError(f"The inequality records of {ctx.entry.id}'s shards do not cover its selected images "
-                         f"in order; remove {parts[0]['state_dir'].parent.parent} and run again.")
+        raise BenchError(
+            f"The inequality records of {ctx.entry.id}'s shards do not cover its selected images "
+            f"in order; remove {parts[0]['state_dir'].parent.parent} and run again."
+        )
     ctx.state_dir.mkdir(parents=True, exist_ok=True)
     out = METRICS.get("inequality")._output(ctx, params, records)
     return {"values": out.values, "detail": out.detail}
@@ -82,24 +99,49 @@ def run_unit(unit, progress=None) -> dict:
     job, s = unit.job, unit.job.settings
     zoo = _zoo(s)
     if unit.kind == "battery":
-        run_battery(job.entry, job.protocol, results_dir=s.results_dir, batch_size=s.batch_size, device=s.device,
-                    seed=job.protocol.selection.seed, zoo=zoo, data_dir=s.data_dir, progress=progress,
-                    command=list(s.command) if s.command else None, workers=s.workers)
+        run_battery(
+            job.entry,
+            job.protocol,
+            results_dir=s.results_dir,
+            batch_size=s.batch_size,
+            device=s.device,
+            seed=job.protocol.selection.seed,
+            zoo=zoo,
+            data_dir=s.data_dir,
+            progress=progress,
+            command=list(s.command) if s.command else None,
+            workers=s.workers,
+        )
         return {"unit": unit.key, "status": "done"}
     if _job_done(job):
         return {"unit": unit.key, "status": "skipped"}
     with lease(unit):
-        if finished(unit) or _job_done(job):  # again under the lease: another driver may have merged meanwhile
+        if finished(unit) or _job_done(
+            job
+        ):  # again under the lease: another driver may have merged meanwhile
             return {"unit": unit.key, "status": "skipped"}
         mark_execution(unit)
         import torch
 
         torch.manual_seed(job.protocol.selection.seed)
         dev = resolve_device(s.device)
-        testset, model, indices = open_run(job.entry, job.protocol, dev, s.batch_size, zoo, s.data_dir, s.workers)
-        run_metrics(model, job.entry, job.protocol, testset, indices[unit.start:unit.stop], s.batch_size, dev,
-                    job.protocol.selection.seed, progress, partial=unit.path(".partial.json"),
-                    state_dir=unit.path(".state"), names=list(unit.metrics))
+        testset, model, indices = open_run(
+            job.entry, job.protocol, dev, s.batch_size, zoo, s.data_dir, s.workers
+        )
+        run_metrics(
+            model,
+            job.entry,
+            job.protocol,
+            testset,
+            indices[unit.start : unit.stop],
+            s.batch_size,
+            dev,
+            job.protocol.selection.seed,
+            progress,
+            partial=unit.path(".partial.json"),
+            state_dir=unit.path(".state"),
+            names=list(unit.metrics),
+        )
     return {"unit": unit.key, "status": "done"}
 
 
@@ -112,8 +154,11 @@ def _job_done(job) -> bool:
         result = read_result(job.final) if job.final.is_file() else None
     except SpecError:
         return False
-    return result is not None and result.protocol_digest == job.protocol.digest() \
+    return (
+        result is not None
+        and result.protocol_digest == job.protocol.digest()
         and len(result.provenance.sample_ids) == job.n_images
+    )
 
 
 def _zoo(settings):
@@ -138,14 +183,26 @@ def merge_job(job, *unit_summaries) -> dict:
         return {"unit": f"{job.entry.id}/{job.protocol.name}", "status": "done"}
     s, seed = job.settings, job.protocol.selection.seed
     dev = resolve_device(s.device)
-    testset, model, indices = open_run(job.entry, job.protocol, dev, s.batch_size, _zoo(s), s.data_dir, s.workers)
+    testset, model, indices = open_run(
+        job.entry, job.protocol, dev, s.batch_size, _zoo(s), s.data_dir, s.workers
+    )
     sample_ids = [testset.ids[i] for i in indices]
     with unit_lock(job.final):
         if same_result(job.final, job.protocol.digest(), sample_ids) is None:
             started, t0 = _first_start(job)
             done = _merged_metrics(job, model, testset, indices, dev, seed)
-            result = assemble(job.entry, job.protocol, done, started, t0, dev, seed, s.batch_size, sample_ids,
-                              list(s.command) if s.command else None)
+            result = assemble(
+                job.entry,
+                job.protocol,
+                done,
+                started,
+                t0,
+                dev,
+                seed,
+                s.batch_size,
+                sample_ids,
+                list(s.command) if s.command else None,
+            )
             write_result(s.results_dir, result)
             log_executions(job)
             _gather_artifacts(job)
@@ -167,10 +224,22 @@ def _merged_metrics(job, model, testset, indices, dev, seed) -> dict:
             continue
         metric = METRICS.get(name)
         params = metric.params_schema.model_validate(job.protocol.metrics[name] or {})
-        ctx = RunContext(model, job.entry, job.protocol, testset, indices, job.settings.batch_size, dev, seed,
-                         state_dir=job.units_dir / "merged.state" / name)
-        shards = [dict(parts[u.name][name], state_dir=u.path(".state") / name)
-                  for u in units.values() if u.kind == "shard"]
+        ctx = RunContext(
+            model,
+            job.entry,
+            job.protocol,
+            testset,
+            indices,
+            job.settings.batch_size,
+            dev,
+            seed,
+            state_dir=job.units_dir / "merged.state" / name,
+        )
+        shards = [
+            dict(parts[u.name][name], state_dir=u.path(".state") / name)
+            for u in units.values()
+            if u.kind == "shard"
+        ]
         done[name] = MERGERS[name](shards, ctx, params)
     return done
 
@@ -182,15 +251,22 @@ def _read_unit(unit, ids: list[str], indices) -> dict:
         state = json.loads(path.read_text(encoding="utf-8"))
         metrics, got = state["metrics"], state["sample_ids"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BenchError(f"Unit {unit.key} has no finished state ({path}: {type(exc).__name__}); run the sweep "
-                         f"again to compute it (if {unit.job.final} holds a result of other images, remove it "
-                         "first).") from None
-    expected = [ids[i] for i in indices[unit.start:unit.stop]]
-    if got != expected or state.get("protocol_digest") != unit.job.protocol.digest() \
-            or not set(unit.metrics) <= set(metrics):
+        raise BenchError(
+            f"Unit {unit.key} has no finished state ({path}: {type(exc).__name__}); run the sweep "
+            f"again to compute it (if {unit.job.final} holds a result of other images, remove it "
+            "first)."
+        ) from None
+    expected = [ids[i] for i in indices[unit.start : unit.stop]]
+    if (
+        got != expected
+        or state.get("protocol_digest") != unit.job.protocol.digest()
+        or not set(unit.metrics) <= set(metrics)
+    ):
         path.unlink(missing_ok=True)
-        raise BenchError(f"Unit {unit.key} was measured on other images or another protocol; its state is "
-                         "removed: run the sweep again to recompute it.")
+        raise BenchError(
+            f"Unit {unit.key} was measured on other images or another protocol; its state is "
+            "removed: run the sweep again to recompute it."
+        )
     return metrics
 
 

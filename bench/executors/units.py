@@ -73,8 +73,10 @@ class Job:
         if not self.is_sharded:
             return [Unit(self, "battery", 0, self.n_images, tuple(self.protocol.metrics))]
         size = self.shard_size
-        out = [Unit(self, "shard", k * size, min((k + 1) * size, self.n_images), self.sharded)
-               for k in range(math.ceil(self.n_images / size))]
+        out = [
+            Unit(self, "shard", k * size, min((k + 1) * size, self.n_images), self.sharded)
+            for k in range(math.ceil(self.n_images / size))
+        ]
         return out + ([Unit(self, "whole", 0, self.n_images, self.whole)] if self.whole else [])
 
 
@@ -113,8 +115,13 @@ class Unit:
         return self.job.units_dir / f"{self.name}{suffix}"
 
 
-def plan_job(entry: ModelEntry, protocol: Protocol, settings: RunSettings, shard_size: int | None,
-             testset_size: int) -> Job:
+def plan_job(
+    entry: ModelEntry,
+    protocol: Protocol,
+    settings: RunSettings,
+    shard_size: int | None,
+    testset_size: int,
+) -> Job:
     """Split a (model, protocol) into units: shards when ``shard_size`` is smaller than the selection.
 
     A selection of every image (``n`` unset) takes ``testset_size``; an ``only_correct`` selection
@@ -131,7 +138,9 @@ def plan_job(entry: ModelEntry, protocol: Protocol, settings: RunSettings, shard
         why = shard_refusal(name, params or {}, shard_size, settings.batch_size)
         (whole if why else sharded).append(name)
         if why:
-            notes.append(f"{entry.id} / {protocol.name}: {name} runs unsharded on all {n} images ({why}).")
+            notes.append(
+                f"{entry.id} / {protocol.name}: {name} runs unsharded on all {n} images ({why})."
+            )
     if not sharded:
         return Job(entry, protocol, settings, n, notes=tuple(notes))
     return Job(entry, protocol, settings, n, shard_size, tuple(sharded), tuple(whole), tuple(notes))

@@ -29,7 +29,9 @@ def _gather(maps: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
 def cam(model, x, classes):
     """CAM (eq. 1) from the network's own CAM head; ``map.sum() == logit``."""
     if not getattr(model, "has_cam", False):
-        raise SpecError(f"{type(getattr(model, 'net', model)).__name__} has no CAM head; use gradcam or gradcam_pp")
+        raise SpecError(
+            f"{type(getattr(model, 'net', model)).__name__} has no CAM head; use gradcam or gradcam_pp"
+        )
     maps = model.cam(x)
     return _gather(maps, classes) / (maps.shape[-2] * maps.shape[-1])
 
@@ -45,14 +47,20 @@ def last_conv_layer(model: nn.Module) -> nn.Module:
 def _activations_and_grads(model, x, classes):
     """The last conv layer's output A (B, Kc, h, w) and ∂f_c/∂A for each requested class (B, K, Kc, h, w)."""
     store: dict[str, torch.Tensor] = {}
-    handle = last_conv_layer(model).register_forward_hook(lambda m, i, out: store.__setitem__("A", out))
+    handle = last_conv_layer(model).register_forward_hook(
+        lambda m, i, out: store.__setitem__("A", out)
+    )
     try:
         with torch.enable_grad():  # also under no_grad: GradCAM needs the gradient it is made of
             x = x if x.requires_grad else x.detach().requires_grad_(True)
             logits = model(x)
             activations = store["A"]
-            grads = [torch.autograd.grad(logits.gather(1, classes[:, k:k + 1]).sum(), activations, create_graph=True)[0]
-                     for k in range(classes.shape[1])]
+            grads = [
+                torch.autograd.grad(
+                    logits.gather(1, classes[:, k : k + 1]).sum(), activations, create_graph=True
+                )[0]
+                for k in range(classes.shape[1])
+            ]
     finally:
         handle.remove()
     return activations, torch.stack(grads, dim=1)
@@ -84,7 +92,7 @@ def gradcam_pp(model, x, classes):
     """
     activations, grads = _activations_and_grads(model, x, classes)
     a = activations[:, None]
-    g2, g3 = grads ** 2, grads ** 3
+    g2, g3 = grads**2, grads**3
     denominator = 2 * g2 + (a * g3).sum(dim=(3, 4), keepdim=True)
     alpha = g2 / torch.where(denominator != 0, denominator, torch.ones_like(denominator))
     weights = (alpha * torch.relu(grads)).sum(dim=(3, 4), keepdim=True)
@@ -103,8 +111,12 @@ def integrated_gradients(model, x, classes):
     from bench.attribution.space import input_space
 
     space = input_space(model, "pixel")
-    params = AttributionParams(space="pixel", n_steps=50, baseline="zero", internal_batch_size=50 * max(1, len(x)))
-    maps = [ig(space, x.detach(), classes[:, k], params, ()).sum(dim=1) for k in range(classes.shape[1])]
+    params = AttributionParams(
+        space="pixel", n_steps=50, baseline="zero", internal_batch_size=50 * max(1, len(x))
+    )
+    maps = [
+        ig(space, x.detach(), classes[:, k], params, ()).sum(dim=1) for k in range(classes.shape[1])
+    ]
     return torch.stack(maps, dim=1)
 
 

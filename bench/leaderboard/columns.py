@@ -29,14 +29,21 @@ def _register(key: str, make: Callable[[dict], str]) -> None:
 _NOISE = {"noise_i": "Noise-I", "noise_ii": "Noise-II", "noise_random": "Random pixels"}
 for _key, _make in {
     "clean_accuracy/accuracy": lambda p: "Clean",
-    "pgd_grid/accuracy": lambda p: (f"PGD-{p['steps']} @{_eps(p)}" if p.get("attack") == "pgd" else
-                                    f"FGSM @{_eps(p)}" if p.get("attack") == "fgsm" else "Clean (PGD grid)"),
+    "pgd_grid/accuracy": lambda p: (
+        f"PGD-{p['steps']} @{_eps(p)}"
+        if p.get("attack") == "pgd"
+        else f"FGSM @{_eps(p)}"
+        if p.get("attack") == "fgsm"
+        else "Clean (PGD grid)"
+    ),
     "autoattack/accuracy": lambda p: f"AutoAttack @{_eps(p)}",
     "inequality/gini_global": lambda p: "Gini-g",
     "inequality/gini_regional": lambda p: "Gini-r",
-    "inequality/error_rate": lambda p: (f"Occ-{str(p['colour'])[0].upper()} N{p['max_count']}R{p['max_radius']}"
-                                        if p.get("attack") == "occlusion" else
-                                        f"{_NOISE.get(str(p.get('attack')), p.get('attack'))} k={p.get('k')}"),
+    "inequality/error_rate": lambda p: (
+        f"Occ-{str(p['colour'])[0].upper()} N{p['max_count']}R{p['max_radius']}"
+        if p.get("attack") == "occlusion"
+        else f"{_NOISE.get(str(p.get('attack')), p.get('attack'))} k={p.get('k')}"
+    ),
     "interpretation/tau": lambda p: f"τ @{_eps(p)}",
     "interpretation/prop1_holds": lambda p: f"Prop. 1 holds @{_eps(p)}",
     "proposition1/prop1_holds": lambda p: f"Prop. 1 holds @{_eps(p)}",
@@ -55,7 +62,9 @@ def label(value: Value) -> str:
     """The human label of a value, with its unit and direction: ``AutoAttack @8/255 (%) ↑``."""
     key = f"{value.metric}/{value.quantity}"
     text = LABELS.get(key)(dict(value.params)) if key in LABELS else value.name
-    return f"{text}{' (%)' if value.unit == 'share' else ''} {'↑' if value.higher_is_better else '↓'}"
+    return (
+        f"{text}{' (%)' if value.unit == 'share' else ''} {'↑' if value.higher_is_better else '↓'}"
+    )
 
 
 def number(value: Value, x: float | None) -> str:
@@ -88,7 +97,9 @@ class Column:
     def pick(self, values: list[Value]) -> Value | None:
         """The first matching record whose ``main`` param is not False, else the first match."""
         found = [v for v in values if v.matches(self.metric, self.quantity, **self.params)]
-        return next((v for v in found if v.params.get("main", True) is True), found[0] if found else None)
+        return next(
+            (v for v in found if v.params.get("main", True) is True), found[0] if found else None
+        )
 
     def header(self, unit: str) -> str:
         """The column heading with ``(%)`` for a share and the direction arrow."""
@@ -102,14 +113,38 @@ BATTERY_COLUMNS = (
     Column("Gini-r", "inequality", "gini_regional", higher_is_better=False),
     Column("Noise-I", "inequality", "error_rate", {"attack": "noise_i"}, higher_is_better=False),
     Column("Noise-II", "inequality", "error_rate", {"attack": "noise_ii"}, higher_is_better=False),
-    Column("Occ-B", "inequality", "error_rate", {"attack": "occlusion", "colour": "black"}, higher_is_better=False),
-    Column("Occ-G", "inequality", "error_rate", {"attack": "occlusion", "colour": "grey"}, higher_is_better=False),
-    Column("Occ-W", "inequality", "error_rate", {"attack": "occlusion", "colour": "white"}, higher_is_better=False),
+    Column(
+        "Occ-B",
+        "inequality",
+        "error_rate",
+        {"attack": "occlusion", "colour": "black"},
+        higher_is_better=False,
+    ),
+    Column(
+        "Occ-G",
+        "inequality",
+        "error_rate",
+        {"attack": "occlusion", "colour": "grey"},
+        higher_is_better=False,
+    ),
+    Column(
+        "Occ-W",
+        "inequality",
+        "error_rate",
+        {"attack": "occlusion", "colour": "white"},
+        higher_is_better=False,
+    ),
     Column("τ", "interpretation", "tau"),
 )
 """The battery table (issue 12): ranked by AutoAttack accuracy, highest first (RobustBench's convention)."""
 
-BATTERY_UNITS = {"Clean": "share", "AutoAttack": "share", "Gini-g": "score", "Gini-r": "score", "τ": "score"}
+BATTERY_UNITS = {
+    "Clean": "share",
+    "AutoAttack": "share",
+    "Gini-g": "score",
+    "Gini-r": "score",
+    "τ": "score",
+}
 
 
 def summary_values(values: list[Value]) -> list[Value]:
@@ -121,10 +156,16 @@ def summary_values(values: list[Value]) -> list[Value]:
             most_steps[eps] = max(most_steps.get(eps, 0), int(v.params["steps"]))
     keep = []
     for v in values:
-        if v.params.get("main", True) is not True or v.matches("pgd_grid", attack="fgsm") \
-                or v.matches("pgd_grid", attack="none"):
+        if (
+            v.params.get("main", True) is not True
+            or v.matches("pgd_grid", attack="fgsm")
+            or v.matches("pgd_grid", attack="none")
+        ):
             continue
-        if v.matches("pgd_grid", attack="pgd") and int(v.params["steps"]) != most_steps[float(v.params["eps"])]:
+        if (
+            v.matches("pgd_grid", attack="pgd")
+            and int(v.params["steps"]) != most_steps[float(v.params["eps"])]
+        ):
             continue
         keep.append(v)
     return keep

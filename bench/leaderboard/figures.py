@@ -29,9 +29,16 @@ def accuracy_vs_eps_png(result: Result) -> bytes:
     scale = _eps_scale(result)
     for steps in sorted(curves):
         points = sorted(curves[steps])
-        ax.plot([e * scale for e, _ in points], [100 * a for _, a in points], marker="o", label=f"PGD-{steps}")
+        ax.plot(
+            [e * scale for e, _ in points],
+            [100 * a for _, a in points],
+            marker="o",
+            label=f"PGD-{steps}",
+        )
     if "clean_accuracy" in result.metrics:
-        ax.axhline(100 * result.metrics["clean_accuracy"], color="grey", linestyle=":", label="clean")
+        ax.axhline(
+            100 * result.metrics["clean_accuracy"], color="grey", linestyle=":", label="clean"
+        )
     ax.set_xlabel("ε (×1/255)" if scale == 255 else "ε")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
@@ -54,16 +61,25 @@ def interpretation_maps_png(result: Result, examples) -> bytes:
     fig, axes = plt.subplots(3, n, figsize=(max(1.6 * n, 4.5), 5.0), dpi=100, squeeze=False)
     for i in range(n):
         _show(axes[0, i], examples["clean"][i], "")
-        bound = float(np.abs(np.stack([examples["map_clean"][i], examples["map_attacked"][i]])).max()) or 1.0
+        bound = (
+            float(np.abs(np.stack([examples["map_clean"][i], examples["map_attacked"][i]])).max())
+            or 1.0
+        )
         for row, key in ((1, "map_clean"), (2, "map_attacked")):
-            axes[row, i].imshow(examples[key][i], cmap="bwr", vmin=-bound, vmax=bound, interpolation="bilinear")
+            axes[row, i].imshow(
+                examples[key][i], cmap="bwr", vmin=-bound, vmax=bound, interpolation="bilinear"
+            )
             axes[row, i].axis("off")
         axes[2, i].set_title(f"τ = {float(examples['tau'][i]):.2f}", fontsize=7)
     axes[1, 0].set_title("clean map", fontsize=7, loc="left")
     eps = float(examples["eps"])
-    fig.suptitle(f"{result.model.id} · {result.protocol['name']}\nmaps of the predicted class, clean and under "
-                 f"the top-k attack at ε = {eps * 255:g}/255" if _eps_scale(result) == 255 else
-                 f"{result.model.id} · {result.protocol['name']}\nclean and attacked maps, ε = {eps:g}", fontsize=8)
+    fig.suptitle(
+        f"{result.model.id} · {result.protocol['name']}\nmaps of the predicted class, clean and under "
+        f"the top-k attack at ε = {eps * 255:g}/255"
+        if _eps_scale(result) == 255
+        else f"{result.model.id} · {result.protocol['name']}\nclean and attacked maps, ε = {eps:g}",
+        fontsize=8,
+    )
     fig.tight_layout()
     return _png(fig)
 
@@ -77,7 +93,9 @@ def _examples(results_dir, result: Result, metric: str):
 
     if results_dir is None:
         return None
-    path = artifact_path(result_path(results_dir, result.model.id, result.protocol["name"]), metric, "examples.npz")
+    path = artifact_path(
+        result_path(results_dir, result.model.id, result.protocol["name"]), metric, "examples.npz"
+    )
     if not path.is_file():
         return None
     with np.load(path) as f:
@@ -87,16 +105,25 @@ def _examples(results_dir, result: Result, metric: str):
 def figures_for(results: list[Result], results_dir=None) -> dict[str, bytes]:
     """Every model page's figures: accuracy against ε for PGD grids; attribution maps, corrupted
     examples and error against k for inequality results (examples are read from ``results_dir``)."""
-    figures = {f"models/{r.model.id}-{r.protocol['name']}-accuracy-vs-eps.png": accuracy_vs_eps_png(r)
-               for r in results if r.find("pgd_grid", "accuracy", attack="pgd")}
+    figures = {
+        f"models/{r.model.id}-{r.protocol['name']}-accuracy-vs-eps.png": accuracy_vs_eps_png(r)
+        for r in results
+        if r.find("pgd_grid", "accuracy", attack="pgd")
+    }
     for r in results:
         if "inequality" in r.produced_by.values():
             from bench.leaderboard.figures_inequality import inequality_figures
 
             figures.update(inequality_figures(r, results_dir))
-        examples = _examples(results_dir, r, "interpretation") if "interpretation" in r.produced_by.values() else None
+        examples = (
+            _examples(results_dir, r, "interpretation")
+            if "interpretation" in r.produced_by.values()
+            else None
+        )
         if examples is not None:
-            figures[f"models/{r.model.id}-{r.protocol['name']}-interpretation.png"] = interpretation_maps_png(r, examples)
+            figures[f"models/{r.model.id}-{r.protocol['name']}-interpretation.png"] = (
+                interpretation_maps_png(r, examples)
+            )
     return figures
 
 
@@ -121,8 +148,11 @@ def _show(ax, image, title: str) -> None:
     import numpy as np
 
     image = np.clip(np.asarray(image, dtype=float), 0, 1)
-    ax.imshow(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0), cmap="gray" if image.shape[0] == 1 else None,
-              interpolation="nearest")
+    ax.imshow(
+        image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0),
+        cmap="gray" if image.shape[0] == 1 else None,
+        interpolation="nearest",
+    )
     ax.set_title(title, fontsize=7)
     ax.axis("off")
 
@@ -133,14 +163,24 @@ def _label(result: Result, index: int) -> str:
     return names[index] if names and index < len(names) else str(index)
 
 
-def _rates_png(result: Result, curves: dict[str, tuple[list, str | None]], xlabel: str, ylabel: str,
-               log_x: bool = False) -> bytes:
+def _rates_png(
+    result: Result,
+    curves: dict[str, tuple[list, str | None]],
+    xlabel: str,
+    ylabel: str,
+    log_x: bool = False,
+) -> bytes:
     """Rates in [0, 1] against x, one line per label (``label → (points, colour)``), shown as %."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
     for name, (points, colour) in curves.items():
-        ax.plot([x for x, _ in points], [100 * e for _, e in points], marker="o", label=name,
-                **({"color": colour} if colour else {}))
+        ax.plot(
+            [x for x, _ in points],
+            [100 * e for _, e in points],
+            marker="o",
+            label=name,
+            **({"color": colour} if colour else {}),
+        )
     if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)

@@ -38,9 +38,14 @@ STATIC_FILES = ("site.css", "site.js")
 def _environment():
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.PackageLoader("bench.leaderboard", "templates"),
-                              autoescape=jinja2.select_autoescape(default=True), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("bench.leaderboard", "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def static_file(name: str) -> bytes:
@@ -51,21 +56,31 @@ def static_file(name: str) -> bytes:
     return data
 
 
-def board_tables(results: list[Result], headlines: dict[str, str] | None, models_href: str = "models/") -> list:
+def board_tables(
+    results: list[Result], headlines: dict[str, str] | None, models_href: str = "models/"
+) -> list:
     """A board's tables in the markdown board's order: the battery first, then by protocol name and digest."""
     groups: dict[tuple, list[Result]] = defaultdict(list)
     for r in results:
         groups[(r.protocol["name"], r.protocol_digest)].append(r)
     keys = sorted(groups, key=lambda k: (not is_battery(groups[k][0]), k))
-    return [battery_table(groups[k], models_href) if is_battery(groups[k][0])
-            else protocol_table(groups[k], headlines, models_href) for k in keys]
+    return [
+        battery_table(groups[k], models_href)
+        if is_battery(groups[k][0])
+        else protocol_table(groups[k], headlines, models_href)
+        for k in keys
+    ]
 
 
-def figure_sections(model_id: str, results: list[Result], figures: Iterable[str]) -> list[tuple[str, list[str]]]:
+def figure_sections(
+    model_id: str, results: list[Result], figures: Iterable[str]
+) -> list[tuple[str, list[str]]]:
     """(heading, figure file names) for the figures that exist for this model, as on its markdown page."""
     available, sections = set(figures), []
     for kind, heading in FIGURE_SECTIONS.items():
-        names = [f"{model_id}-{p}-{kind}.png" for p in sorted({r.protocol["name"] for r in results})]
+        names = [
+            f"{model_id}-{p}-{kind}.png" for p in sorted({r.protocol["name"] for r in results})
+        ]
         shown = [n for n in names if f"models/{n}" in available]
         if shown:
             sections.append((heading, shown))
@@ -75,13 +90,25 @@ def figure_sections(model_id: str, results: list[Result], figures: Iterable[str]
 def _model_facts(results: list[Result]) -> dict:
     entry = results[-1].model
     t, paper = entry.training, entry.paper
-    url = paper.url if paper and paper.url and paper.url.startswith(("https://", "http://")) else None
-    return {"id": entry.id, "description": entry.description or "", "dataset": entry.dataset,
-            "num_classes": entry.num_classes, "input": "×".join(map(str, entry.preprocessing.input_size)),
-            "training": t.method + ("" if t.threat_model == "none" else f", {t.threat_model} ε = {format_eps(t.eps)}"),
-            "architecture": entry.architecture.name if entry.architecture else "built by " + entry.source.loader,
-            "source": entry.source.loader, "paper": paper.title if paper else None, "paper_url": url,
-            "flags": [(r.protocol["name"], f) for r in results for f in r.flags]}
+    url = (
+        paper.url if paper and paper.url and paper.url.startswith(("https://", "http://")) else None
+    )
+    return {
+        "id": entry.id,
+        "description": entry.description or "",
+        "dataset": entry.dataset,
+        "num_classes": entry.num_classes,
+        "input": "×".join(map(str, entry.preprocessing.input_size)),
+        "training": t.method
+        + ("" if t.threat_model == "none" else f", {t.threat_model} ε = {format_eps(t.eps)}"),
+        "architecture": entry.architecture.name
+        if entry.architecture
+        else "built by " + entry.source.loader,
+        "source": entry.source.loader,
+        "paper": paper.title if paper else None,
+        "paper_url": url,
+        "flags": [(r.protocol["name"], f) for r in results for f in r.flags],
+    }
 
 
 def robustbench_view(results: list[Result]) -> dict | None:
@@ -91,20 +118,40 @@ def robustbench_view(results: list[Result]) -> dict | None:
     from bench.zoo.robustbench_info import model_info, reported_values, source_commit
 
     src = results[-1].model.source
-    info = model_info(src.dataset, src.threat_model, src.name) if src.loader == "robustbench" else None
+    info = (
+        model_info(src.dataset, src.threat_model, src.name) if src.loader == "robustbench" else None
+    )
     if info is None:
         return None
     ours = {v.name: v for r in results for v in r.values}
-    link = info.get("link") if str(info.get("link", "")).startswith(("https://", "http://")) else None
-    return {"file": f"model_info/{src.dataset}/{src.threat_model}/{src.name}.json", "commit": source_commit()[:7],
-            "name": info["name"], "link": link, "authors": info["authors"], "venue": info["venue"],
-            "architecture": info["architecture"], "extra": "yes" if info["additional_data"] else "no",
-            "rows": [(name, f"{100 * figure:.2f}", f"{cell(ours[name])} (n = {ours[name].n})" if name in ours else "-")
-                     for name, figure in reported_values(info).items()]}
+    link = (
+        info.get("link") if str(info.get("link", "")).startswith(("https://", "http://")) else None
+    )
+    return {
+        "file": f"model_info/{src.dataset}/{src.threat_model}/{src.name}.json",
+        "commit": source_commit()[:7],
+        "name": info["name"],
+        "link": link,
+        "authors": info["authors"],
+        "venue": info["venue"],
+        "architecture": info["architecture"],
+        "extra": "yes" if info["additional_data"] else "no",
+        "rows": [
+            (
+                name,
+                f"{100 * figure:.2f}",
+                f"{cell(ours[name])} (n = {ours[name].n})" if name in ours else "-",
+            )
+            for name, figure in reported_values(info).items()
+        ],
+    }
 
 
-def render_site(results: Iterable[Result], figures: Mapping[str, bytes] | None = None,
-                headlines: dict[str, str] | None = None) -> dict[str, bytes]:
+def render_site(
+    results: Iterable[Result],
+    figures: Mapping[str, bytes] | None = None,
+    headlines: dict[str, str] | None = None,
+) -> dict[str, bytes]:
     """Every file of the site: ``{"index.html", "<board>.html", "models/<id>.html", "models/*.png", "static/*"}``.
 
     ``figures``: ``models/<id>-<protocol>-<kind>.png`` → PNG bytes (:func:`bench.leaderboard.figures.figures_for`);
@@ -119,19 +166,38 @@ def render_site(results: Iterable[Result], figures: Mapping[str, bytes] | None =
     env, names = _environment(), sorted(boards)
     common = {"mark": HTML_MARK, "boards": names}
     tables = {name: board_tables(boards[name], headlines) for name in names}
-    pages = {"index.html": env.get_template("index.html").render(
-        **common, root="", tables=tables, datasets=sorted({t.dataset for ts in tables.values() for t in ts}),
-        threats=sorted({t.threat_model for ts in tables.values() for t in ts}),
-        models={name: len({r.model.id for r in boards[name]}) for name in names})}
+    pages = {
+        "index.html": env.get_template("index.html").render(
+            **common,
+            root="",
+            tables=tables,
+            datasets=sorted({t.dataset for ts in tables.values() for t in ts}),
+            threats=sorted({t.threat_model for ts in tables.values() for t in ts}),
+            models={name: len({r.model.id for r in boards[name]}) for name in names},
+        )
+    }
     for name in names:
-        pages[f"{name}.html"] = env.get_template("board.html").render(**common, root="", name=name, tables=tables[name])
+        pages[f"{name}.html"] = env.get_template("board.html").render(
+            **common, root="", name=name, tables=tables[name]
+        )
     for mid, rs in sorted(by_model.items()):
         pages[f"models/{mid}.html"] = env.get_template("model.html").render(
-            **common, root="../", model=_model_facts(rs), figures=figure_sections(mid, rs, figures),
-            table=model_results_table(rs), gini=per_class_gini_table(rs), robustbench=robustbench_view(rs),
-            board_of={r.protocol["name"]: board_name(r) for r in rs})
+            **common,
+            root="../",
+            model=_model_facts(rs),
+            figures=figure_sections(mid, rs, figures),
+            table=model_results_table(rs),
+            gini=per_class_gini_table(rs),
+            robustbench=robustbench_view(rs),
+            board_of={r.protocol["name"]: board_name(r) for r in rs},
+        )
     files = {rel: text.encode("utf-8") for rel, text in pages.items()}
     files.update({f"static/{name}": static_file(name) for name in STATIC_FILES})
-    shown = {f"models/{n}" for mid, rs in by_model.items() for _, ns in figure_sections(mid, rs, figures) for n in ns}
+    shown = {
+        f"models/{n}"
+        for mid, rs in by_model.items()
+        for _, ns in figure_sections(mid, rs, figures)
+        for n in ns
+    }
     files.update({rel: png for rel, png in figures.items() if rel in shown})
     return files

@@ -26,7 +26,10 @@ def headline(result: Result, headlines: dict[str, str] | None = None) -> Value |
     name = (headlines or {}).get(result.protocol["name"]) or result.protocol.get("rank_by")
     if name:
         return result.value(name.replace("{eps}", format_eps(result.protocol.get("eps"))))
-    return next((v for v in result.values if v.metric != "clean_accuracy"), result.values[0] if result.values else None)
+    return next(
+        (v for v in result.values if v.metric != "clean_accuracy"),
+        result.values[0] if result.values else None,
+    )
 
 
 def _sort_key(value: Value | None, model_id: str):
@@ -43,20 +46,31 @@ def ranked(results: list[Result], headlines: dict[str, str] | None = None) -> li
 
 def _training(result: Result) -> str:
     t = result.model.training
-    return t.method if t.threat_model == "none" else f"{t.method} ({t.threat_model} {format_eps(t.eps)})"
+    return (
+        t.method
+        if t.threat_model == "none"
+        else f"{t.method} ({t.threat_model} {format_eps(t.eps)})"
+    )
 
 
 def _protocol_heading(result: Result, rank: Value | None) -> str:
     p = result.protocol
     sel = p["selection"]
     n = sel["n"] if sel["n"] is not None else "all"
-    chosen = f"{sel['strategy']} {n}" + (", correctly classified only" if sel["only_correct"] else "")
-    ranking = (f"Ranked by {label(rank)} ({'highest' if rank.higher_is_better else 'lowest'} first). "
-               if rank is not None else "")
-    return (f"### Protocol `{p['name']}` v{p['version']} (digest `{result.protocol_digest}`)\n\n"
-            f"{p['description']}  \nImages: {chosen} (seed {sel['seed']}); "
-            f"threat model {p['threat_model']}, ε = {format_eps(p['eps'])}. {ranking}"
-            "Cells: value [95% interval] (exact binomial for shares, bootstrap over images for means).\n")
+    chosen = f"{sel['strategy']} {n}" + (
+        ", correctly classified only" if sel["only_correct"] else ""
+    )
+    ranking = (
+        f"Ranked by {label(rank)} ({'highest' if rank.higher_is_better else 'lowest'} first). "
+        if rank is not None
+        else ""
+    )
+    return (
+        f"### Protocol `{p['name']}` v{p['version']} (digest `{result.protocol_digest}`)\n\n"
+        f"{p['description']}  \nImages: {chosen} (seed {sel['seed']}); "
+        f"threat model {p['threat_model']}, ε = {format_eps(p['eps'])}. {ranking}"
+        "Cells: value [95% interval] (exact binomial for shares, bootstrap over images for means).\n"
+    )
 
 
 def _flags(result: Result) -> str:
@@ -76,23 +90,54 @@ def _protocol_table(results: list[Result], headlines: dict[str, str] | None) -> 
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for rank, r in enumerate(ranked(results, headlines), 1):
         by_label = {label(v): v for v in summary_values(r.values)}
-        rows.append("| " + " | ".join([str(rank), _model_link(r), _training(r),
-                                         *(cell(by_label.get(c)) for c in columns),
-                                         str(len(r.provenance.sample_ids)), _flags(r)]) + " |")
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    str(rank),
+                    _model_link(r),
+                    _training(r),
+                    *(cell(by_label.get(c)) for c in columns),
+                    str(len(r.provenance.sample_ids)),
+                    _flags(r),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(rows) + "\n"
 
 
 def _battery_table(results: list[Result]) -> str:
     """The battery table: one row per model, the fixed columns, ranked by AutoAttack accuracy."""
-    head = ["Rank", "Model", "Training", *(c.header(BATTERY_UNITS.get(c.label, "share")) for c in BATTERY_COLUMNS),
-            "n", "Flags"]
+    head = [
+        "Rank",
+        "Model",
+        "Training",
+        *(c.header(BATTERY_UNITS.get(c.label, "share")) for c in BATTERY_COLUMNS),
+        "n",
+        "Flags",
+    ]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     order = sorted(results, key=lambda r: _sort_key(BATTERY_COLUMNS[1].pick(r.values), r.model.id))
     for rank, r in enumerate(order, 1):
-        cells = [cell(c.pick(r.values)) if c.pick(r.values) is not None else _missing(r, c.metric)
-                 for c in BATTERY_COLUMNS]
-        rows.append("| " + " | ".join([str(rank), _model_link(r), _training(r), *cells,
-                                         str(len(r.provenance.sample_ids)), _flags(r)]) + " |")
+        cells = [
+            cell(c.pick(r.values)) if c.pick(r.values) is not None else _missing(r, c.metric)
+            for c in BATTERY_COLUMNS
+        ]
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    str(rank),
+                    _model_link(r),
+                    _training(r),
+                    *cells,
+                    str(len(r.provenance.sample_ids)),
+                    _flags(r),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -116,44 +161,66 @@ def render_board(name: str, results: list[Result], headlines: dict[str, str] | N
     by_protocol: dict[tuple, list[Result]] = defaultdict(list)
     for r in results:
         by_protocol[(r.protocol["name"], r.protocol_digest)].append(r)
-    parts = [GENERATED_MARK, f"# Leaderboard: {name}\n",
-             "Each table holds results of one resolved protocol; only results with the same protocol "
-             "digest are comparable. ↑: higher is better, ↓: lower is better.\n"]
+    parts = [
+        GENERATED_MARK,
+        f"# Leaderboard: {name}\n",
+        "Each table holds results of one resolved protocol; only results with the same protocol "
+        "digest are comparable. ↑: higher is better, ↓: lower is better.\n",
+    ]
     keys = sorted(by_protocol, key=lambda k: (not is_battery(by_protocol[k][0]), k))
     for key in keys:
         group = by_protocol[key]
         if is_battery(group[0]):
-            parts += ["## Battery\n", _protocol_heading(group[0], BATTERY_COLUMNS[1].pick(group[0].values)),
-                      _battery_table(group), _skip_notes(group)]
+            parts += [
+                "## Battery\n",
+                _protocol_heading(group[0], BATTERY_COLUMNS[1].pick(group[0].values)),
+                _battery_table(group),
+                _skip_notes(group),
+            ]
         else:
-            parts += [_protocol_heading(group[0], headline(group[0], headlines)), _protocol_table(group, headlines)]
+            parts += [
+                _protocol_heading(group[0], headline(group[0], headlines)),
+                _protocol_table(group, headlines),
+            ]
     return "\n".join(parts)
 
 
 def _skip_notes(results: list[Result]) -> str:
     """The recorded reasons behind ``n/a†`` cells."""
-    reasons = sorted({f"{m}: {d['skipped']}" for r in results for m, d in r.details.items()
-                      if isinstance(d, dict) and d.get("skipped")})
+    reasons = sorted(
+        {
+            f"{m}: {d['skipped']}"
+            for r in results
+            for m, d in r.details.items()
+            if isinstance(d, dict) and d.get("skipped")
+        }
+    )
     return "".join(f"† {reason}\n" for reason in reasons)
 
 
-FIGURE_SECTIONS = {"accuracy-vs-eps": "Accuracy against ε",
-                   "attribution": "Attribution maps, raw and with ±3σ clipping (paper 000, A.2)",
-                   "corrupted": "Corrupted examples and predictions (paper 000, Fig. 4)",
-                   "noise-vs-k": "Error rate against the number of noised sub-pixels (paper 000, Fig. 3)",
-                   "occlusion-vs-radius": "Occlusion success against the largest patch radius (paper 000, A.10; "
-                                          "radius-outer protocols)",
-                   "interpretation": "Clean and attacked interpretation maps (paper 001, attack against interpretability)"}
+FIGURE_SECTIONS = {
+    "accuracy-vs-eps": "Accuracy against ε",
+    "attribution": "Attribution maps, raw and with ±3σ clipping (paper 000, A.2)",
+    "corrupted": "Corrupted examples and predictions (paper 000, Fig. 4)",
+    "noise-vs-k": "Error rate against the number of noised sub-pixels (paper 000, Fig. 3)",
+    "occlusion-vs-radius": "Occlusion success against the largest patch radius (paper 000, A.10; "
+    "radius-outer protocols)",
+    "interpretation": "Clean and attacked interpretation maps (paper 001, attack against interpretability)",
+}
 
 
 def _figure_sections(model_id: str, results: list[Result], figures: Iterable[str]) -> list[str]:
     """Markdown image links for the figures that exist for this model, grouped by kind."""
     available, lines = set(figures), []
     for kind, heading in FIGURE_SECTIONS.items():
-        names = [f"{model_id}-{p}-{kind}.png" for p in sorted({r.protocol["name"] for r in results})]
+        names = [
+            f"{model_id}-{p}-{kind}.png" for p in sorted({r.protocol["name"] for r in results})
+        ]
         shown = [n for n in names if f"models/{n}" in available]
         if shown:
-            lines += ["", f"## {heading}", ""] + [f"![{n[len(model_id) + 1:-4]}]({n})" for n in shown]
+            lines += ["", f"## {heading}", ""] + [
+                f"![{n[len(model_id) + 1 : -4]}]({n})" for n in shown
+            ]
     return lines
 
 
@@ -161,44 +228,81 @@ def render_model_page(model_id: str, results: list[Result], figures: Iterable[st
     """The markdown page of one model: entry, flags, figures, per-class Gini, every value."""
     entry = results[-1].model
     t = entry.training
-    lines = [GENERATED_MARK, f"# {entry.id}\n", entry.description or "", "",
-             f"- Data set: {entry.dataset} ({entry.num_classes} classes), input {'×'.join(map(str, entry.preprocessing.input_size))}",
-             f"- Training: {t.method}" + ("" if t.threat_model == "none" else f", {t.threat_model} ε = {format_eps(t.eps)}"),
-             f"- Architecture: {entry.architecture.name if entry.architecture else 'built by ' + entry.source.loader}",
-             f"- Source: `{entry.source.loader}`"]
+    lines = [
+        GENERATED_MARK,
+        f"# {entry.id}\n",
+        entry.description or "",
+        "",
+        f"- Data set: {entry.dataset} ({entry.num_classes} classes), input {'×'.join(map(str, entry.preprocessing.input_size))}",
+        f"- Training: {t.method}"
+        + ("" if t.threat_model == "none" else f", {t.threat_model} ε = {format_eps(t.eps)}"),
+        f"- Architecture: {entry.architecture.name if entry.architecture else 'built by ' + entry.source.loader}",
+        f"- Source: `{entry.source.loader}`",
+    ]
     if entry.paper:
-        lines.append(f"- Paper: [{entry.paper.title}]({entry.paper.url})" if entry.paper.url else f"- Paper: {entry.paper.title}")
-    lines += robustbench_record(entry, [v for r in results for v in r.values])  # RobustBench's own figures
+        lines.append(
+            f"- Paper: [{entry.paper.title}]({entry.paper.url})"
+            if entry.paper.url
+            else f"- Paper: {entry.paper.title}"
+        )
+    lines += robustbench_record(
+        entry, [v for r in results for v in r.values]
+    )  # RobustBench's own figures
     flagged = [(r.protocol["name"], f) for r in results for f in r.flags]
     if flagged:
         lines += ["", "## Sanity-check flags", ""] + [f"- `{p}`: {f}" for p, f in flagged]
     lines += _figure_sections(model_id, results, figures)
     lines += _per_class_gini(results)
-    lines += ["", "## Results", "", "| Protocol | Digest | Value | Value [95% interval] | Reported | n | Device | Date |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Results",
+        "",
+        "| Protocol | Digest | Value | Value [95% interval] | Reported | n | Device | Date |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in sorted(results, key=lambda r: (r.protocol["name"], r.protocol_digest)):
         for v in r.values:
             reported = entry.reported.get(v.name)
-            rep = cell(v.model_copy(update={"value": reported, "ci_low": None}), False) if reported is not None else "-"
-            lines.append(f"| `{r.protocol['name']}` | `{r.protocol_digest}` | {label(v)} | {cell(v)} | {rep} | {v.n} | "
-                         f"{r.provenance.device} | {r.provenance.finished_at[:10]} |")
+            rep = (
+                cell(v.model_copy(update={"value": reported, "ci_low": None}), False)
+                if reported is not None
+                else "-"
+            )
+            lines.append(
+                f"| `{r.protocol['name']}` | `{r.protocol_digest}` | {label(v)} | {cell(v)} | {rep} | {v.n} | "
+                f"{r.provenance.device} | {r.provenance.finished_at[:10]} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def _per_class_gini(results: list[Result]) -> list[str]:
     """Paper 000, A.7: mean Gini per class, one row per protocol with an inequality result."""
-    rows = [(r, r.details["inequality"]["per_class"]) for r in sorted(results, key=lambda r: r.protocol["name"])
-            if isinstance(r.details.get("inequality", {}).get("per_class"), dict)]
+    rows = [
+        (r, r.details["inequality"]["per_class"])
+        for r in sorted(results, key=lambda r: r.protocol["name"])
+        if isinstance(r.details.get("inequality", {}).get("per_class"), dict)
+    ]
     if not rows:
         return []
-    classes = sorted({c for _, pc in rows for c in pc.get("gini_global", {})}, key=lambda c: int(c) if c.isdigit() else c)
-    lines = ["", "## Gini per class (paper 000, A.7)", "",
-             "| Protocol | Gini | " + " | ".join(f"class {c}" for c in classes) + " |",
-             "|---|---|" + "---|" * len(classes)]
+    classes = sorted(
+        {c for _, pc in rows for c in pc.get("gini_global", {})},
+        key=lambda c: int(c) if c.isdigit() else c,
+    )
+    lines = [
+        "",
+        "## Gini per class (paper 000, A.7)",
+        "",
+        "| Protocol | Gini | " + " | ".join(f"class {c}" for c in classes) + " |",
+        "|---|---|" + "---|" * len(classes),
+    ]
     for r, pc in rows:
         for kind in ("gini_global", "gini_regional"):
             cells = [f"{pc[kind][c]:.3f}" if c in pc.get(kind, {}) else "-" for c in classes]
-            lines.append(f"| `{r.protocol['name']}` | {kind.replace('gini_', 'Gini-')[:6]} | " + " | ".join(cells) + " |")
+            lines.append(
+                f"| `{r.protocol['name']}` | {kind.replace('gini_', 'Gini-')[:6]} | "
+                + " | ".join(cells)
+                + " |"
+            )
     return lines
 
 
@@ -212,8 +316,9 @@ def render_index(boards: dict[str, list[Result]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_leaderboards(results: Iterable[Result], figures: Iterable[str] = (),
-                        headlines: dict[str, str] | None = None) -> dict[str, str]:
+def render_leaderboards(
+    results: Iterable[Result], figures: Iterable[str] = (), headlines: dict[str, str] | None = None
+) -> dict[str, str]:
     """All pages for a set of results: ``{"README.md", "<dataset>-<threat>.md", "models/<id>.md"}``.
 
     ``figures``: the figure files (``models/<id>-<protocol>-<kind>.png``) the model pages may link.
@@ -227,6 +332,8 @@ def render_leaderboards(results: Iterable[Result], figures: Iterable[str] = (),
         boards[board_name(r)].append(r)
         by_model[r.model.id].append(r)
     pages = {f"{name}.md": render_board(name, rs, headlines) for name, rs in boards.items()}
-    pages.update({f"models/{mid}.md": render_model_page(mid, rs, figures) for mid, rs in by_model.items()})
+    pages.update(
+        {f"models/{mid}.md": render_model_page(mid, rs, figures) for mid, rs in by_model.items()}
+    )
     pages["README.md"] = render_index(boards)
     return pages

@@ -10,9 +10,27 @@ from collections.abc import Iterable
 
 from bench.results import Result
 
-BASE_COLUMNS = ("model", "dataset", "threat_model", "protocol", "protocol_version", "protocol_digest", "metric",
-                "quantity", "name", "unit", "higher_is_better", "n", "value", "ci_low", "ci_high", "ci_method",
-                "seed", "device", "finished_at")
+BASE_COLUMNS = (
+    "model",
+    "dataset",
+    "threat_model",
+    "protocol",
+    "protocol_version",
+    "protocol_digest",
+    "metric",
+    "quantity",
+    "name",
+    "unit",
+    "higher_is_better",
+    "n",
+    "value",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "seed",
+    "device",
+    "finished_at",
+)
 
 
 def value_rows(results: Iterable[Result]) -> list[dict]:
@@ -21,12 +39,27 @@ def value_rows(results: Iterable[Result]) -> list[dict]:
     for r in results:
         p = r.protocol
         for v in r.values:
-            row = {"model": r.model.id, "dataset": p["dataset"], "threat_model": p["threat_model"],
-                   "protocol": p["name"], "protocol_version": p["version"], "protocol_digest": r.protocol_digest,
-                   "metric": v.metric, "quantity": v.quantity, "name": v.name, "unit": v.unit,
-                   "higher_is_better": v.higher_is_better, "n": v.n, "value": v.value, "ci_low": v.ci_low,
-                   "ci_high": v.ci_high, "ci_method": v.ci_method, "seed": r.provenance.seed,
-                   "device": r.provenance.device, "finished_at": r.provenance.finished_at}
+            row = {
+                "model": r.model.id,
+                "dataset": p["dataset"],
+                "threat_model": p["threat_model"],
+                "protocol": p["name"],
+                "protocol_version": p["version"],
+                "protocol_digest": r.protocol_digest,
+                "metric": v.metric,
+                "quantity": v.quantity,
+                "name": v.name,
+                "unit": v.unit,
+                "higher_is_better": v.higher_is_better,
+                "n": v.n,
+                "value": v.value,
+                "ci_low": v.ci_low,
+                "ci_high": v.ci_high,
+                "ci_method": v.ci_method,
+                "seed": r.provenance.seed,
+                "device": r.provenance.device,
+                "finished_at": r.provenance.finished_at,
+            }
             rows.append(row | {f"param.{k}": val for k, val in sorted(v.params.items())})
     return rows
 
@@ -39,8 +72,9 @@ def value_frame(results: Iterable[Result]):
     if frame.empty:
         return pd.DataFrame(columns=list(BASE_COLUMNS))
     params = sorted(c for c in frame.columns if c.startswith("param."))
-    return frame[list(BASE_COLUMNS) + params].sort_values(["model", "protocol", "name"], kind="stable",
-                                                          ignore_index=True)
+    return frame[list(BASE_COLUMNS) + params].sort_values(
+        ["model", "protocol", "name"], kind="stable", ignore_index=True
+    )
 
 
 def export(results: Iterable[Result], fmt: str) -> str:

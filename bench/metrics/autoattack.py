@@ -30,9 +30,12 @@ class AutoAttackParams(Strict):
     """AutoAttack's version (or custom attack list), norm and ε (None: the protocol's)."""
 
     version: Literal["standard", "plus", "rand", "custom"] = "standard"
-    attacks: tuple[Literal["apgd-ce", "apgd-dlr", "apgd-t", "fab", "fab-t", "square"], ...] | None = Field(
-        default=None, description="only with version: custom")
-    norm: Literal["Linf", "L2", "L1"] | None = Field(default=None, description="None: the protocol's threat model")
+    attacks: (
+        tuple[Literal["apgd-ce", "apgd-dlr", "apgd-t", "fab", "fab-t", "square"], ...] | None
+    ) = Field(default=None, description="only with version: custom")
+    norm: Literal["Linf", "L2", "L1"] | None = Field(
+        default=None, description="None: the protocol's threat model"
+    )
     eps: float | None = Field(default=None, ge=0, description="None: the protocol's ε")
 
     _eps = field_validator("eps", mode="before")(parse_eps)
@@ -58,14 +61,27 @@ def make_adversary(model, params: AutoAttackParams, norm: str, eps: float, seed:
     from bench.compat import alias_autoattack
 
     AutoAttack = alias_autoattack().AutoAttack
-    adversary = AutoAttack(model, norm=norm, eps=eps, version=params.version, seed=seed, device=device,
-                           attacks=list(params.attacks) if params.attacks else None)
+    adversary = AutoAttack(
+        model,
+        norm=norm,
+        eps=eps,
+        version=params.version,
+        seed=seed,
+        device=device,
+        attacks=list(params.attacks) if params.attacks else None,
+    )
     adversary.verbose = False
     return adversary
 
 
-def run_one_attack(adversary, attack: str, x: torch.Tensor, y: torch.Tensor, batch_size: int,
-                   on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
+def run_one_attack(
+    adversary,
+    attack: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> torch.Tensor:
     """Robust flags of ``x`` after one attack of the adversary's version (the library's own loop);
     ``on_batch(n)`` is called after each batch of ``n`` images it attacks."""
     configured = adversary.attacks_to_run
@@ -78,7 +94,12 @@ def run_one_attack(adversary, attack: str, x: torch.Tensor, y: torch.Tensor, bat
     return (y_adv == y).cpu()
 
 
-ATTACK_OBJECTS = ("apgd", "apgd_targeted", "fab", "square")  # what run_standard_evaluation calls .perturb on per batch
+ATTACK_OBJECTS = (
+    "apgd",
+    "apgd_targeted",
+    "fab",
+    "square",
+)  # what run_standard_evaluation calls .perturb on per batch
 
 
 @contextmanager
@@ -87,6 +108,7 @@ def _per_batch(adversary, on_batch: Callable[[int], None] | None):
     attacks = (getattr(adversary, name, None) for name in ATTACK_OBJECTS)
     wrapped = [a for a in attacks if a is not None] if on_batch else []
     for attack in wrapped:
+
         def perturb(x, *args, _perturb=attack.perturb, **kwargs):
             out = _perturb(x, *args, **kwargs)
             on_batch(len(x))
@@ -121,7 +143,9 @@ class _AttackBar:
         def on_batch(n: int) -> None:
             nonlocal attacked
             attacked += n
-            if attacked < n_images:  # the attack's last batch: the caller's move_to fills its share, with the status
+            if (
+                attacked < n_images
+            ):  # the attack's last batch: the caller's move_to fills its share, with the status
                 self.move_to(attack_number + attacked / n_images)
 
         return on_batch
@@ -139,8 +163,19 @@ class AutoAttackMetric:
         from bench.results.values import share
 
         name = autoattack_value(detail["eps"])
-        return [share(name, self.name, "accuracy", detail["robust_flags"], higher_is_better=True,
-                      attack="autoattack", version=detail["version"], norm=detail["norm"], eps=detail["eps"])]
+        return [
+            share(
+                name,
+                self.name,
+                "accuracy",
+                detail["robust_flags"],
+                higher_is_better=True,
+                attack="autoattack",
+                version=detail["version"],
+                norm=detail["norm"],
+                eps=detail["eps"],
+            )
+        ]
 
     def run(self, ctx: RunContext, params: AutoAttackParams) -> MetricOutput:
         """Run the version's attacks in turn on the still-robust images; record per-image flags."""
@@ -150,7 +185,11 @@ class AutoAttackMetric:
         adversary = make_adversary(ctx.model, params, norm, eps, ctx.seed, ctx.device)
         state_file = self._state_file(ctx)
         state = self._load_state(state_file, len(ctx.indices), adversary.attacks_to_run)
-        robust = torch.tensor(state["robust"], dtype=torch.bool) if state else self._clean_flags(ctx, x, y)
+        robust = (
+            torch.tensor(state["robust"], dtype=torch.bool)
+            if state
+            else self._clean_flags(ctx, x, y)
+        )
         per_attack, log = dict(state.get("per_attack", {})), _WarningLog()
         bar = _AttackBar(ctx.progress, len(ctx.indices), len(adversary.attacks_to_run))
         logging.getLogger("auto-attack").addHandler(log)
@@ -160,8 +199,14 @@ class AutoAttackMetric:
                 for number, attack in enumerate(adversary.attacks_to_run):
                     if attack not in per_attack and robust.any():
                         idx = robust.nonzero().flatten()
-                        still = run_one_attack(adversary, attack, x[idx].to(ctx.device), y[idx].to(ctx.device),
-                                               ctx.batch_size, on_batch=bar.batches(number, len(idx)))
+                        still = run_one_attack(
+                            adversary,
+                            attack,
+                            x[idx].to(ctx.device),
+                            y[idx].to(ctx.device),
+                            ctx.batch_size,
+                            on_batch=bar.batches(number, len(idx)),
+                        )
                         robust[idx[~still]] = False
                         per_attack[attack] = int(robust.sum()) / len(robust)
                         self._save(state_file, robust, per_attack)
@@ -169,10 +214,18 @@ class AutoAttackMetric:
         finally:
             logging.getLogger("auto-attack").removeHandler(log)
         messages = sorted(set(log.messages + [str(w.message) for w in caught]))
-        return MetricOutput(values={autoattack_value(eps): int(robust.sum()) / len(robust)},
-                            detail={"version": params.version, "norm": norm, "eps": eps,
-                                    "attacks": list(adversary.attacks_to_run), "accuracy_after": per_attack,
-                                    "robust_flags": robust.int().tolist(), "warnings": messages})
+        return MetricOutput(
+            values={autoattack_value(eps): int(robust.sum()) / len(robust)},
+            detail={
+                "version": params.version,
+                "norm": norm,
+                "eps": eps,
+                "attacks": list(adversary.attacks_to_run),
+                "accuracy_after": per_attack,
+                "robust_flags": robust.int().tolist(),
+                "warnings": messages,
+            },
+        )
 
     @staticmethod
     def _clean_flags(ctx: RunContext, x, y) -> torch.Tensor:
@@ -180,8 +233,10 @@ class AutoAttackMetric:
         if ctx.predictions is not None:
             return torch.as_tensor(ctx.predictions) == y
         with torch.no_grad():
-            preds = [ctx.model(x[i:i + ctx.batch_size].to(ctx.device)).argmax(1).cpu()
-                     for i in range(0, len(x), ctx.batch_size)]
+            preds = [
+                ctx.model(x[i : i + ctx.batch_size].to(ctx.device)).argmax(1).cpu()
+                for i in range(0, len(x), ctx.batch_size)
+            ]
         return torch.cat(preds) == y
 
     @staticmethod
@@ -192,9 +247,14 @@ class AutoAttackMetric:
         try:
             state = json.loads(path.read_text(encoding="utf-8"))
             robust, per_attack = state["robust"], state["per_attack"]
-            ok = (isinstance(robust, list) and len(robust) == n and all(r in (0, 1, True, False) for r in robust)
-                  and isinstance(per_attack, dict) and set(per_attack) <= set(attacks)
-                  and all(isinstance(v, (int, float)) for v in per_attack.values()))
+            ok = (
+                isinstance(robust, list)
+                and len(robust) == n
+                and all(r in (0, 1, True, False) for r in robust)
+                and isinstance(per_attack, dict)
+                and set(per_attack) <= set(attacks)
+                and all(isinstance(v, (int, float)) for v in per_attack.values())
+            )
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             discard_state(path, f"unreadable ({type(exc).__name__})")
             return {}

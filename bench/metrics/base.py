@@ -44,14 +44,18 @@ class RunContext:
     seed: int
     progress: Any = None  # a callable(advance: int) or None
     state_dir: Path | None = None  # where a metric may keep state to resume an interrupted run
-    predictions: np.ndarray | None = None  # the clean prediction of each selected image, computed once per run
+    predictions: np.ndarray | None = (
+        None  # the clean prediction of each selected image, computed once per run
+    )
 
     def predicted(self, idx: np.ndarray) -> torch.Tensor:
         """The clean predictions of test-set positions ``idx`` (one shared forward pass per run)."""
         if self.predictions is None:
             raise RuntimeError("the run computed no clean predictions")
         position = {int(i): p for p, i in enumerate(self.indices)}
-        return torch.as_tensor(self.predictions[[position[int(i)] for i in idx]], device=self.device)
+        return torch.as_tensor(
+            self.predictions[[position[int(i)] for i in idx]], device=self.device
+        )
 
     def batches(self) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor]]:
         """The selected images in order, ``batch_size`` at a time, on the run's device.
@@ -70,7 +74,11 @@ class ResumeStateWarning(UserWarning):
 
 def discard_state(path: Path, why: str) -> None:
     """Warn that resume state at ``path`` is not used, and remove it (never compute a number from it)."""
-    warnings.warn(f"Discarding resume state {path}: {why}. It is recomputed.", ResumeStateWarning, stacklevel=2)
+    warnings.warn(
+        f"Discarding resume state {path}: {why}. It is recomputed.",
+        ResumeStateWarning,
+        stacklevel=2,
+    )
     if Path(path).is_file():
         Path(path).unlink(missing_ok=True)
 
@@ -97,7 +105,9 @@ class Metric(Protocol):
         """Compute the metric on the run's selected images."""
         ...
 
-    def records(self, values: dict[str, float], detail: dict[str, Any], params: BaseModel) -> list[Value]:
+    def records(
+        self, values: dict[str, float], detail: dict[str, Any], params: BaseModel
+    ) -> list[Value]:
         """The value records (with intervals) of a run's ``values`` and ``detail``."""
         ...
 

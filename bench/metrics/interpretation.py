@@ -20,7 +20,13 @@ from bench.atomic import write_npz_atomic
 from bench.attacks.aai import TopKInterpretationAttack
 from bench.interpretation import interpret, kendall_tau
 from bench.metrics.base import METRICS, MetricOutput, RunContext
-from bench.metrics.proposition1 import Prop1Params, prop1_batch, prop1_detail, prop1_holds, prop1_record
+from bench.metrics.proposition1 import (
+    Prop1Params,
+    prop1_batch,
+    prop1_detail,
+    prop1_holds,
+    prop1_record,
+)
 from bench.spec import Strict, format_eps, parse_eps
 
 AUTHORS_TOPK = {"hinge_weight": 0.0, "iterate": "last", "random_start": True, "cam_label": "true"}
@@ -28,33 +34,52 @@ AUTHORS_TOPK = {"hinge_weight": 0.0, "iterate": "last", "random_start": True, "c
 
 class InterpretationParams(Strict):
     interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = Field(
-        default="auto", description="auto: CAM when the network has a CAM head, else signed GradCAM")
+        default="auto", description="auto: CAM when the network has a CAM head, else signed GradCAM"
+    )
     eps: tuple[float, ...] = Field(min_length=1, description="AAI budgets (L∞)")
-    main_eps: float | None = Field(default=None, description="the board's τ column; None: the largest ε")
+    main_eps: float | None = Field(
+        default=None, description="the board's τ column; None: the largest ε"
+    )
     steps: int = Field(default=200, ge=1, description="the paper: 200")
     step_size: float = Field(default=0.01, gt=0, description="the paper: 0.01 whatever ε")
     k: int = Field(default=8, ge=1, description="top-k map positions pushed down (the paper: 8)")
     variant: Literal["bench_hinge", "authors_topk"] = Field(
-        default="bench_hinge", description="the AAI preset: authors_topk, the authors' released aai_topk (uniform "
+        default="bench_hinge",
+        description="the AAI preset: authors_topk, the authors' released aai_topk (uniform "
         "random start, no hinge, last iterate, images whose prediction changed left out, true-label CAM); "
         "bench_hinge (no random start, hinge λ = 1, best label-keeping iterate, predicted-class CAM), whose "
-        "fields below may be changed one at a time")
-    hinge_weight: float | None = Field(default=None, ge=0, description="λ of eq. (15); None: the variant's")
+        "fields below may be changed one at a time",
+    )
+    hinge_weight: float | None = Field(
+        default=None, ge=0, description="λ of eq. (15); None: the variant's"
+    )
     iterate: Literal["best", "last"] | None = Field(
-        default=None, description="best: the label-keeping iterate with the least top-k mass (every image counts); "
-                                  "last: the final iterate, images whose prediction changed left out of τ; "
-                                  "None: the variant's")
+        default=None,
+        description="best: the label-keeping iterate with the least top-k mass (every image counts); "
+        "last: the final iterate, images whose prediction changed left out of τ; "
+        "None: the variant's",
+    )
     random_start: bool | None = Field(
-        default=None, description="start the attack from a uniform point of the ε-ball; None: the variant's "
-                                  "(bench_hinge: only for objective l1, which has no gradient at the clean point)")
+        default=None,
+        description="start the attack from a uniform point of the ε-ball; None: the variant's "
+        "(bench_hinge: only for objective l1, which has no gradient at the clean point)",
+    )
     cam_label: Literal["predicted", "true"] | None = Field(
-        default=None, description="whose map is attacked and compared: the clean prediction's or the true label's; "
-                                  "None: the variant's")
+        default=None,
+        description="whose map is attacked and compared: the clean prediction's or the true label's; "
+        "None: the variant's",
+    )
     objective: Literal["topk", "l1"] = Field(
-        default="topk", description="the interpretation term of eq. (15): topk, the mass of the clean map's k largest "
-                                    "positions (the paper's experiments); l1, the 1-class ℓ1 discrepancy of eq. (4)")
-    prop1: Prop1Params | None = Field(default=None, description="check Proposition 1 (networks with a CAM head)")
-    examples: int = Field(default=4, ge=0, description="images whose clean and attacked maps the model page shows")
+        default="topk",
+        description="the interpretation term of eq. (15): topk, the mass of the clean map's k largest "
+        "positions (the paper's experiments); l1, the 1-class ℓ1 discrepancy of eq. (4)",
+    )
+    prop1: Prop1Params | None = Field(
+        default=None, description="check Proposition 1 (networks with a CAM head)"
+    )
+    examples: int = Field(
+        default=4, ge=0, description="images whose clean and attacked maps the model page shows"
+    )
 
     @field_validator("eps", mode="before")
     @classmethod
@@ -69,30 +94,54 @@ class InterpretationParams(Strict):
         if self.variant == "authors_topk":
             clash = {f: v for f, v in given.items() if v != AUTHORS_TOPK[f]}
             if clash or self.objective != "topk":
-                raise ValueError(f"variant authors_topk fixes {AUTHORS_TOPK} and objective topk; {clash or 'objective l1'}"
-                                 " contradicts it: use variant bench_hinge to change a setting")
+                raise ValueError(
+                    f"variant authors_topk fixes {AUTHORS_TOPK} and objective topk; {clash or 'objective l1'}"
+                    " contradicts it: use variant bench_hinge to change a setting"
+                )
         if self.objective == "l1" and self.random_start is False:
-            raise ValueError("objective l1 has no gradient at the clean point: leave random_start unset or true")
+            raise ValueError(
+                "objective l1 has no gradient at the clean point: leave random_start unset or true"
+            )
         return self
 
     def resolved(self) -> dict:
         """The attack's effective settings: the variant's preset with this protocol's explicit fields."""
-        preset = AUTHORS_TOPK if self.variant == "authors_topk" else \
-            {"hinge_weight": 1.0, "iterate": "best", "random_start": self.objective == "l1", "cam_label": "predicted"}
+        preset = (
+            AUTHORS_TOPK
+            if self.variant == "authors_topk"
+            else {
+                "hinge_weight": 1.0,
+                "iterate": "best",
+                "random_start": self.objective == "l1",
+                "cam_label": "predicted",
+            }
+        )
         return {f: preset[f] if getattr(self, f) is None else getattr(self, f) for f in preset}
 
 
-def attack_batch(ctx: RunContext, params: InterpretationParams, settings: dict, interpreter: str, x, y, predicted):
+def attack_batch(
+    ctx: RunContext, params: InterpretationParams, settings: dict, interpreter: str, x, y, predicted
+):
     """Every ε at once (one attack on len(eps) copies of the batch, each with its own budget): the clean map,
     the attacked images and maps, τ per copy and whether the copy's prediction changed (App. C, §5.2)."""
     copies = len(params.eps)
     label = (y if settings["cam_label"] == "true" else predicted).repeat(copies)
     with torch.no_grad():
-        clean = interpret(interpreter, ctx.model, x, label[:len(x)])[:, 0]
+        clean = interpret(interpreter, ctx.model, x, label[: len(x)])[:, 0]
     budgets = torch.tensor(params.eps, dtype=x.dtype, device=x.device).repeat_interleave(len(x))
-    attack = TopKInterpretationAttack(ctx.model, budgets, params.steps, params.step_size, interpreter=interpreter,
-                                      k=params.k, hinge_weight=settings["hinge_weight"], iterate=settings["iterate"],
-                                      objective=params.objective, random_start=settings["random_start"], seed=ctx.seed)
+    attack = TopKInterpretationAttack(
+        ctx.model,
+        budgets,
+        params.steps,
+        params.step_size,
+        interpreter=interpreter,
+        k=params.k,
+        hinge_weight=settings["hinge_weight"],
+        iterate=settings["iterate"],
+        objective=params.objective,
+        random_start=settings["random_start"],
+        seed=ctx.seed,
+    )
     x_adv = attack.perturb(x.repeat(copies, 1, 1, 1), label)
     with torch.no_grad():
         attacked = interpret(interpreter, ctx.model, x_adv, label)[:, 0]
@@ -103,7 +152,11 @@ def attack_batch(ctx: RunContext, params: InterpretationParams, settings: dict, 
 
 def resolved_record_params(detail: dict, params: InterpretationParams) -> dict:
     """The AAI settings a τ record carries; results written before the variants existed lack them in detail."""
-    settings = {f: detail[f] for f in AUTHORS_TOPK} if all(f in detail for f in AUTHORS_TOPK) else params.resolved()
+    settings = (
+        {f: detail[f] for f in AUTHORS_TOPK}
+        if all(f in detail for f in AUTHORS_TOPK)
+        else params.resolved()
+    )
     return {"variant": detail.get("variant", params.variant), **settings}
 
 
@@ -112,7 +165,11 @@ def tau_value(eps: float) -> str:
 
 
 def choose_interpreter(model, name: str) -> str:
-    return ("cam" if getattr(model, "has_cam", False) else "gradcam_signed") if name == "auto" else name
+    return (
+        ("cam" if getattr(model, "has_cam", False) else "gradcam_signed")
+        if name == "auto"
+        else name
+    )
 
 
 def unavailable_reason(model, interpreter: str) -> str | None:
@@ -153,12 +210,28 @@ class Interpretation:
                 continue
             taus = detail["per_image_tau"][name]
             changed = detail.get("label_changed_flags", {}).get(name, [0] * len(taus))
-            out.append(mean(name, self.name, "tau", [None if c else t for t, c in zip(taus, changed)],
-                            higher_is_better=True, value=values[name], attack="aai", eps=eps, steps=params.steps,
-                            k=params.k, interpreter=detail["interpreter"], objective=params.objective,
-                            **resolved_record_params(detail, params), main=eps == main))
+            out.append(
+                mean(
+                    name,
+                    self.name,
+                    "tau",
+                    [None if c else t for t, c in zip(taus, changed)],
+                    higher_is_better=True,
+                    value=values[name],
+                    attack="aai",
+                    eps=eps,
+                    steps=params.steps,
+                    k=params.k,
+                    interpreter=detail["interpreter"],
+                    objective=params.objective,
+                    **resolved_record_params(detail, params),
+                    main=eps == main,
+                )
+            )
         if "prop1_holds" in values and params.prop1 is not None:
-            out.append(prop1_record(values["prop1_holds"], detail["prop1"], params.prop1, self.name))
+            out.append(
+                prop1_record(values["prop1_holds"], detail["prop1"], params.prop1, self.name)
+            )
         return out
 
     def run(self, ctx: RunContext, params: InterpretationParams) -> MetricOutput:
@@ -170,7 +243,11 @@ class Interpretation:
                 ctx.progress(len(ctx.indices))
             return MetricOutput(values={}, detail={"skipped": reason, "interpreter": interpreter})
         settings = params.resolved()
-        main = params.eps.index(params.main_eps) if params.main_eps in params.eps else params.eps.index(max(params.eps))
+        main = (
+            params.eps.index(params.main_eps)
+            if params.main_eps in params.eps
+            else params.eps.index(max(params.eps))
+        )
         taus, changed, gaps, shown = self._attack_all(ctx, params, settings, interpreter, main)
         values, detail = _tau_summary(params, settings, interpreter, taus, changed)
         if params.prop1 is not None and gaps:
@@ -178,49 +255,84 @@ class Interpretation:
             values["prop1_holds"] = prop1_holds(d, half)
             detail["prop1"] = prop1_detail(d, half)
         if ctx.state_dir is not None and params.examples and shown["clean"]:
-            write_npz_atomic(ctx.state_dir / "artifacts" / "examples.npz",
-                             {"eps": params.eps[main], **{k: np.concatenate(v) for k, v in shown.items()}})
+            write_npz_atomic(
+                ctx.state_dir / "artifacts" / "examples.npz",
+                {"eps": params.eps[main], **{k: np.concatenate(v) for k, v in shown.items()}},
+            )
         return MetricOutput(values=values, detail=detail)
 
     @staticmethod
-    def _attack_all(ctx: RunContext, params: InterpretationParams, settings: dict, interpreter: str, main: int):
+    def _attack_all(
+        ctx: RunContext, params: InterpretationParams, settings: dict, interpreter: str, main: int
+    ):
         """Per ε the batches' τ and changed-prediction flags, Proposition 1's pairs and the page's examples."""
         taus: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         changed: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         gaps: list[tuple[np.ndarray, np.ndarray]] = []
-        shown: dict[str, list[np.ndarray]] = {"clean": [], "map_clean": [], "map_attacked": [], "attacked": [], "tau": []}
+        shown: dict[str, list[np.ndarray]] = {
+            "clean": [],
+            "map_clean": [],
+            "map_attacked": [],
+            "attacked": [],
+            "tau": [],
+        }
         for idx, x, y in ctx.batches():
             with torch.no_grad():
-                predicted = ctx.predicted(idx) if ctx.predictions is not None else ctx.model(x).argmax(1)
-            clean, x_adv, attacked, tau, flipped = attack_batch(ctx, params, settings, interpreter, x, y, predicted)
+                predicted = (
+                    ctx.predicted(idx) if ctx.predictions is not None else ctx.model(x).argmax(1)
+                )
+            clean, x_adv, attacked, tau, flipped = attack_batch(
+                ctx, params, settings, interpreter, x, y, predicted
+            )
             for i, eps in enumerate(params.eps):
-                taus[eps].append(tau[i * len(x):(i + 1) * len(x)])
-                changed[eps].append(flipped[i * len(x):(i + 1) * len(x)])
+                taus[eps].append(tau[i * len(x) : (i + 1) * len(x)])
+                changed[eps].append(flipped[i * len(x) : (i + 1) * len(x)])
             room = params.examples - sum(len(a) for a in shown["clean"])
             if room > 0:
                 part = slice(main * len(x), main * len(x) + min(room, len(x)))
-                for key, value in (("clean", x[:room]), ("map_clean", clean[:room]), ("attacked", x_adv[part]),
-                                   ("map_attacked", attacked[part]), ("tau", torch.from_numpy(tau[part]))):
+                for key, value in (
+                    ("clean", x[:room]),
+                    ("map_clean", clean[:room]),
+                    ("attacked", x_adv[part]),
+                    ("map_attacked", attacked[part]),
+                    ("tau", torch.from_numpy(tau[part])),
+                ):
                     shown[key].append(value.detach().cpu().numpy())
             if params.prop1 is not None and getattr(ctx.model, "has_cam", False):
                 gaps.append(prop1_batch(ctx.model, x, y, params.prop1))
         return taus, changed, gaps, shown
 
 
-def _tau_summary(params: InterpretationParams, settings: dict, interpreter: str, taus: dict, changed: dict):
+def _tau_summary(
+    params: InterpretationParams, settings: dict, interpreter: str, taus: dict, changed: dict
+):
     """Mean τ per ε and the detail: per-image τ, changed predictions, undefined τ (constant maps).
 
     τ is undefined for a constant map (e.g. all zero); such images are counted, not averaged. An
     image whose prediction the attack changed (possible only with iterate: last) is left out too.
     """
-    kept = {eps: np.where(np.concatenate(changed[eps]), np.nan, np.concatenate(t)) for eps, t in taus.items()}
+    kept = {
+        eps: np.where(np.concatenate(changed[eps]), np.nan, np.concatenate(t))
+        for eps, t in taus.items()
+    }
     values = {tau_value(eps): _nanmean(t) for eps, t in kept.items()}
-    detail = {"interpreter": interpreter, "variant": params.variant, "objective": params.objective, **settings,
-              "label_changed": {tau_value(e): int(np.concatenate(c).sum()) for e, c in changed.items()},
-              "label_changed_flags": {tau_value(e): np.concatenate(c).astype(int).tolist() for e, c in changed.items()},
-              "undefined_tau": {tau_value(e): int(np.isnan(np.concatenate(t)).sum()) for e, t in taus.items()},
-              "per_image_tau": {tau_value(e): [None if v != v else round(float(v), 5) for v in np.concatenate(t)]
-                                for e, t in taus.items()}}
+    detail = {
+        "interpreter": interpreter,
+        "variant": params.variant,
+        "objective": params.objective,
+        **settings,
+        "label_changed": {tau_value(e): int(np.concatenate(c).sum()) for e, c in changed.items()},
+        "label_changed_flags": {
+            tau_value(e): np.concatenate(c).astype(int).tolist() for e, c in changed.items()
+        },
+        "undefined_tau": {
+            tau_value(e): int(np.isnan(np.concatenate(t)).sum()) for e, t in taus.items()
+        },
+        "per_image_tau": {
+            tau_value(e): [None if v != v else round(float(v), 5) for v in np.concatenate(t)]
+            for e, t in taus.items()
+        },
+    }
     return values, detail
 
 

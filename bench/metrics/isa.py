@@ -21,13 +21,24 @@ MEASURE = r"^l[12]-(one|two|all)$"
 class NSLParams(Strict):
     """Appendix B's normalised slope: ISA at each image's ε* and at ``ratio`` × ε*."""
 
-    measures: tuple[str, ...] = Field(default=("l1-two",), min_length=1, description="discrepancies of eq. (3) as "
-                                      "'l<p>-<classes>': l1-two is eq. (4); Table A1 has l1/l2 × one/two/all")
-    eps_max: float = Field(gt=0, description="upper end of the search for ε*; images PGD cannot fool within it are left out")
+    measures: tuple[str, ...] = Field(
+        default=("l1-two",),
+        min_length=1,
+        description="discrepancies of eq. (3) as "
+        "'l<p>-<classes>': l1-two is eq. (4); Table A1 has l1/l2 × one/two/all",
+    )
+    eps_max: float = Field(
+        gt=0,
+        description="upper end of the search for ε*; images PGD cannot fool within it are left out",
+    )
     ratio: float = Field(default=1.6, gt=1, description="ε̂ = ratio · ε* (the paper: 1.6)")
-    search_steps: int = Field(default=8, ge=1, description="bisection steps for ε* (precision eps_max / 2**search_steps)")
+    search_steps: int = Field(
+        default=8, ge=1, description="bisection steps for ε* (precision eps_max / 2**search_steps)"
+    )
     pgd_steps: int = Field(default=100, ge=1, description="PGD steps of the ε* search")
-    pgd_step_size: float | None = Field(default=None, gt=0, description="absolute PGD step; None: pgd_step_size_rel × ε")
+    pgd_step_size: float | None = Field(
+        default=None, gt=0, description="absolute PGD step; None: pgd_step_size_rel × ε"
+    )
     pgd_step_size_rel: float = Field(default=0.25, gt=0)
 
     _eps = field_validator("eps_max", "pgd_step_size", mode="before")(parse_eps)
@@ -37,26 +48,44 @@ class NSLParams(Strict):
     def _measures(cls, value):
         bad = [m for m in value if not re.match(MEASURE, m)]
         if bad:
-            raise ValueError(f"unknown measure(s) {bad}: write l1-one, l1-two, l1-all, l2-one, l2-two or l2-all")
+            raise ValueError(
+                f"unknown measure(s) {bad}: write l1-one, l1-two, l1-all, l2-one, l2-two or l2-all"
+            )
         return value
 
 
 class SneakingParams(Strict):
     interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = "auto"
-    eps: tuple[float, ...] = Field(default=(), description="fixed ISA budgets (L∞); may be empty when nsl is set")
-    classes: Literal["one", "two", "all"] = Field(default="two", description="the classes of eq. (3): {y}, {y, t}, all")
+    eps: tuple[float, ...] = Field(
+        default=(), description="fixed ISA budgets (L∞); may be empty when nsl is set"
+    )
+    classes: Literal["one", "two", "all"] = Field(
+        default="two", description="the classes of eq. (3): {y}, {y, t}, all"
+    )
     p: Literal[1, 2] = 1
-    target: Literal["runner_up"] = Field(default="runner_up", description="t: the second most likely class at x")
-    tau: float = Field(default=0.1, gt=0, description="τ of eq. (6): the margin a successful ISA keeps")
+    target: Literal["runner_up"] = Field(
+        default="runner_up", description="t: the second most likely class at x"
+    )
+    tau: float = Field(
+        default=0.1, gt=0, description="τ of eq. (6): the margin a successful ISA keeps"
+    )
     steps: int = Field(default=100, ge=1)
     step_size: float = Field(default=0.01, gt=0)
-    step_size_rel: float | None = Field(default=None, gt=0, description="if set, the step is this × the budget "
-                                        "(per image at ε*), instead of step_size")
+    step_size_rel: float | None = Field(
+        default=None,
+        gt=0,
+        description="if set, the step is this × the budget (per image at ε*), instead of step_size",
+    )
     lam_range: tuple[float, float] = (1e-3, 1e3)
     bisection_steps: int = Field(default=6, ge=0)
-    random_start: bool = Field(default=False, description="start each attack run from one seeded uniform point of "
-                                                         "the ε-ball (the paper gives no start)")
-    nsl: NSLParams | None = Field(default=None, description="also measure NDS and NSL at each image's ε* (Table A1)")
+    random_start: bool = Field(
+        default=False,
+        description="start each attack run from one seeded uniform point of "
+        "the ε-ball (the paper gives no start)",
+    )
+    nsl: NSLParams | None = Field(
+        default=None, description="also measure NDS and NSL at each image's ε* (Table A1)"
+    )
 
     @field_validator("eps", mode="before")
     @classmethod
@@ -82,25 +111,56 @@ class InterpretabilitySneaking:
         could not avoid (higher is better: sneaking is harder); then Appendix B's NDS and NSL."""
         from bench.results.values import mean, share
 
-        out, ident = [], {"classes": params.classes, "p": params.p, "interpreter": detail["interpreter"]}
+        out, ident = (
+            [],
+            {"classes": params.classes, "p": params.p, "interpreter": detail["interpreter"]},
+        )
         for eps in params.eps:
             e = format_eps(eps)
             part = detail["per_eps"].get(e)
             if part is None:
                 continue
-            out += [share(f"isa_success@{e}", self.name, "success_rate", higher_is_better=False,
-                          value=values[f"isa_success@{e}"], n=part["n_attacked"], eps=eps, **ident),
-                    mean(f"isa_discrepancy@{e}", self.name, "discrepancy", part["discrepancy"], higher_is_better=True,
-                         value=values[f"isa_discrepancy@{e}"], eps=eps, **ident),
-                    mean(f"isa_nds@{e}", self.name, "nds", part["nds"], higher_is_better=True,
-                         value=values[f"isa_nds@{e}"], eps=eps, **ident)]
+            out += [
+                share(
+                    f"isa_success@{e}",
+                    self.name,
+                    "success_rate",
+                    higher_is_better=False,
+                    value=values[f"isa_success@{e}"],
+                    n=part["n_attacked"],
+                    eps=eps,
+                    **ident,
+                ),
+                mean(
+                    f"isa_discrepancy@{e}",
+                    self.name,
+                    "discrepancy",
+                    part["discrepancy"],
+                    higher_is_better=True,
+                    value=values[f"isa_discrepancy@{e}"],
+                    eps=eps,
+                    **ident,
+                ),
+                mean(
+                    f"isa_nds@{e}",
+                    self.name,
+                    "nds",
+                    part["nds"],
+                    higher_is_better=True,
+                    value=values[f"isa_nds@{e}"],
+                    eps=eps,
+                    **ident,
+                ),
+            ]
         if params.nsl is not None and "nsl" in detail:
             out += nsl_records(values, detail["nsl"], params.nsl, self.name)
         return out
 
     def run(self, ctx: RunContext, params: SneakingParams) -> MetricOutput:
         interpreter = choose_interpreter(ctx.model, params.interpreter)
-        found: dict[float, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {eps: [] for eps in params.eps}
+        found: dict[float, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+            eps: [] for eps in params.eps
+        }
         slopes: list[dict[str, np.ndarray]] = []
         for _, x, y in ctx.batches():
             with torch.no_grad():
@@ -110,7 +170,9 @@ class InterpretabilitySneaking:
             if not len(x):
                 continue
             for eps in params.eps:
-                ok, d, nds = self._sneak(ctx.model, params, interpreter, params.classes, params.p, x, y, target, eps)
+                ok, d, nds = self._sneak(
+                    ctx.model, params, interpreter, params.classes, params.p, x, y, target, eps
+                )
                 found[eps].append((ok, d, nds))
             if params.nsl is not None:
                 slopes.append(self._slopes(ctx.model, params, interpreter, x, y, target))
@@ -120,9 +182,17 @@ class InterpretabilitySneaking:
             d = np.concatenate([p[1] for p in parts])[ok] if parts else np.zeros(0)
             nds = np.concatenate([p[2] for p in parts])[ok] if parts else np.zeros(0)
             e = format_eps(eps)
-            values |= {f"isa_success@{e}": _mean(ok), f"isa_discrepancy@{e}": _mean(d), f"isa_nds@{e}": _mean(nds)}
-            detail["per_eps"][e] = {"n_attacked": int(len(ok)), "n_successful": int(ok.sum()),
-                                    "discrepancy": np.round(d, 5).tolist(), "nds": np.round(nds, 5).tolist()}
+            values |= {
+                f"isa_success@{e}": _mean(ok),
+                f"isa_discrepancy@{e}": _mean(d),
+                f"isa_nds@{e}": _mean(nds),
+            }
+            detail["per_eps"][e] = {
+                "n_attacked": int(len(ok)),
+                "n_successful": int(ok.sum()),
+                "discrepancy": np.round(d, 5).tolist(),
+                "nds": np.round(nds, 5).tolist(),
+            }
         if params.nsl is not None:
             more_values, detail["nsl"] = summarize_slopes(slopes, params.nsl)
             values |= more_values
@@ -136,25 +206,49 @@ class InterpretabilitySneaking:
 
         step = params.step_size
         if params.step_size_rel is not None:
-            step = params.step_size_rel * torch.as_tensor(eps, dtype=x.dtype, device=x.device).expand(len(x))
+            step = params.step_size_rel * torch.as_tensor(
+                eps, dtype=x.dtype, device=x.device
+            ).expand(len(x))
             step = step.view(-1, *([1] * (x.dim() - 1)))
         out = InterpretabilitySneakingAttack(
-            model, eps, params.steps, step, interpreter=interpreter, classes=classes, p=p,
-            tau=params.tau, lam_range=params.lam_range, bisection_steps=params.bisection_steps,
-            random_start=params.random_start).attack(x, y, target)
+            model,
+            eps,
+            params.steps,
+            step,
+            interpreter=interpreter,
+            classes=classes,
+            p=p,
+            tau=params.tau,
+            lam_range=params.lam_range,
+            bisection_steps=params.bisection_steps,
+            random_start=params.random_start,
+        ).attack(x, y, target)
         with torch.no_grad():
             chosen = class_set(classes, y, target, model(x[:1]).shape[1])
-            nds = normalized_discrepancy(interpret(interpreter, model, x, chosen),
-                                         interpret(interpreter, model, out.adversarial, chosen), p)
+            nds = normalized_discrepancy(
+                interpret(interpreter, model, x, chosen),
+                interpret(interpreter, model, out.adversarial, chosen),
+                p,
+            )
         return out.success.cpu().numpy(), out.discrepancy.cpu().numpy(), nds.cpu().numpy()
 
-    def _slopes(self, model, params: SneakingParams, interpreter, x, y, target) -> dict[str, np.ndarray]:
+    def _slopes(
+        self, model, params: SneakingParams, interpreter, x, y, target
+    ) -> dict[str, np.ndarray]:
         """ε* per image, then per measure the ISA's success and NDS at ε* and at ratio · ε*."""
         from bench.attacks import minimal_eps
 
         nsl = params.nsl
-        eps_star = minimal_eps(model, x, y, nsl.eps_max, nsl.pgd_steps, step_size=nsl.pgd_step_size,
-                               step_size_rel=nsl.pgd_step_size_rel, search_steps=nsl.search_steps)
+        eps_star = minimal_eps(
+            model,
+            x,
+            y,
+            nsl.eps_max,
+            nsl.pgd_steps,
+            step_size=nsl.pgd_step_size,
+            step_size_rel=nsl.pgd_step_size_rel,
+            search_steps=nsl.search_steps,
+        )
         out = {"eps_star": eps_star.cpu().numpy()}
         reach = ~torch.isnan(eps_star)
         for measure in nsl.measures:
@@ -163,8 +257,17 @@ class InterpretabilitySneaking:
                 ok = np.zeros(len(x), dtype=bool)
                 nds = np.full(len(x), np.nan)
                 if reach.any():
-                    sub_ok, _, sub_nds = self._sneak(model, params, interpreter, classes, p, x[reach], y[reach],
-                                                     target[reach], budget[reach])
+                    sub_ok, _, sub_nds = self._sneak(
+                        model,
+                        params,
+                        interpreter,
+                        classes,
+                        p,
+                        x[reach],
+                        y[reach],
+                        target[reach],
+                        budget[reach],
+                    )
                     ok[reach.cpu().numpy()], nds[reach.cpu().numpy()] = sub_ok, sub_nds
                 out[f"{measure}:{tag}_ok"], out[f"{measure}:{tag}_nds"] = ok, nds
         return out
@@ -174,27 +277,39 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
-def summarize_slopes(parts: list[dict[str, np.ndarray]], nsl: NSLParams) -> tuple[dict[str, float], dict]:
+def summarize_slopes(
+    parts: list[dict[str, np.ndarray]], nsl: NSLParams
+) -> tuple[dict[str, float], dict]:
     """Appendix B: NDS at ε* and NSL = (|NDS(ε̂) − NDS(ε*)| / NDS(ε*)) / ((ε̂ − ε*) / ε*), averaged over images.
 
     Images count for a measure when PGD fooled them within ``eps_max`` and the ISA succeeded at both budgets.
     """
+
     def joined(key):
         return np.concatenate([p[key] for p in parts]) if parts else np.zeros(0)
 
     eps_star = joined("eps_star")
     reach = ~np.isnan(eps_star)
-    values = {"pgd_fooled@eps_max": _mean(reach.astype(float)), "eps_star_mean": _mean(eps_star[reach])}
-    detail = {"ratio": nsl.ratio, "eps_star": [None if np.isnan(e) else round(float(e), 6) for e in eps_star],
-              "per_measure": {}}
+    values = {
+        "pgd_fooled@eps_max": _mean(reach.astype(float)),
+        "eps_star_mean": _mean(eps_star[reach]),
+    }
+    detail = {
+        "ratio": nsl.ratio,
+        "eps_star": [None if np.isnan(e) else round(float(e), 6) for e in eps_star],
+        "per_measure": {},
+    }
     for measure in nsl.measures:
         both = joined(f"{measure}:low_ok") & joined(f"{measure}:high_ok")
         low, high = joined(f"{measure}:low_nds")[both], joined(f"{measure}:high_nds")[both]
         slope = np.abs(high - low) / np.maximum(low, np.finfo(float).tiny) / (nsl.ratio - 1)
         values |= {f"isa_nds@eps*[{measure}]": _mean(low), f"isa_nsl[{measure}]": _mean(slope)}
         detail["per_measure"][measure] = {
-            "n_fooled_by_pgd": int(reach.sum()), "n_both_successful": int(both.sum()),
-            "nds_low": np.round(low, 5).tolist(), "nds_high": np.round(high, 5).tolist()}
+            "n_fooled_by_pgd": int(reach.sum()),
+            "n_both_successful": int(both.sum()),
+            "nds_low": np.round(low, 5).tolist(),
+            "nds_high": np.round(high, 5).tolist(),
+        }
     return values, detail
 
 
@@ -203,18 +318,53 @@ def nsl_records(values: dict, detail: dict, nsl: NSLParams, metric: str) -> list
     from bench.results.values import mean, share
 
     eps_star = detail["eps_star"]
-    out = [share("pgd_fooled@eps_max", metric, "pgd_fooled", [e is not None for e in eps_star],
-                 higher_is_better=False, eps_max=nsl.eps_max),
-           mean("eps_star_mean", metric, "eps_star", eps_star, higher_is_better=True, value=values["eps_star_mean"],
-                eps_max=nsl.eps_max)]
+    out = [
+        share(
+            "pgd_fooled@eps_max",
+            metric,
+            "pgd_fooled",
+            [e is not None for e in eps_star],
+            higher_is_better=False,
+            eps_max=nsl.eps_max,
+        ),
+        mean(
+            "eps_star_mean",
+            metric,
+            "eps_star",
+            eps_star,
+            higher_is_better=True,
+            value=values["eps_star_mean"],
+            eps_max=nsl.eps_max,
+        ),
+    ]
     for measure in nsl.measures:
         part = detail["per_measure"][measure]
-        low, high = np.asarray(part["nds_low"], dtype=float), np.asarray(part["nds_high"], dtype=float)
+        low, high = (
+            np.asarray(part["nds_low"], dtype=float),
+            np.asarray(part["nds_high"], dtype=float),
+        )
         slope = np.abs(high - low) / np.maximum(low, np.finfo(float).tiny) / (nsl.ratio - 1)
-        out += [mean(f"isa_nds@eps*[{measure}]", metric, "nds_at_eps_star", low, higher_is_better=True,
-                     value=values[f"isa_nds@eps*[{measure}]"], measure=measure),
-                mean(f"isa_nsl[{measure}]", metric, "nsl", slope, higher_is_better=True,
-                     value=values[f"isa_nsl[{measure}]"], measure=measure, ratio=nsl.ratio)]
+        out += [
+            mean(
+                f"isa_nds@eps*[{measure}]",
+                metric,
+                "nds_at_eps_star",
+                low,
+                higher_is_better=True,
+                value=values[f"isa_nds@eps*[{measure}]"],
+                measure=measure,
+            ),
+            mean(
+                f"isa_nsl[{measure}]",
+                metric,
+                "nsl",
+                slope,
+                higher_is_better=True,
+                value=values[f"isa_nsl[{measure}]"],
+                measure=measure,
+                ratio=nsl.ratio,
+            ),
+        ]
     return out
 
 

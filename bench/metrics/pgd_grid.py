@@ -21,11 +21,17 @@ class PGDGridParams(Strict):
     """The ε grid, the step counts scored, the step size, the norm and the FGSM baseline."""
 
     eps: tuple[float, ...] = Field(min_length=1, description="budgets; 0 gives clean accuracy")
-    steps: tuple[int, ...] = Field(min_length=1, description="step counts, each scored on its own iterate")
-    step_size: float | None = Field(default=None, gt=0, description="absolute step; None: step_size_rel × ε")
+    steps: tuple[int, ...] = Field(
+        min_length=1, description="step counts, each scored on its own iterate"
+    )
+    step_size: float | None = Field(
+        default=None, gt=0, description="absolute step; None: step_size_rel × ε"
+    )
     step_size_rel: float = Field(default=0.25, gt=0)
     random_start: bool = False
-    norm: Literal["Linf", "L2"] | None = Field(default=None, description="None: the protocol's threat model")
+    norm: Literal["Linf", "L2"] | None = Field(
+        default=None, description="None: the protocol's threat model"
+    )
     one_step_baseline: bool = Field(default=True, description="also run FGSM (one step of size ε)")
 
     @field_validator("eps", mode="before")
@@ -84,9 +90,12 @@ class PGDGrid:
         robust = {name: torch.cat(parts) for name, parts in flags.items()}
         return MetricOutput(
             values={name: int(ok.sum()) / len(ok) for name, ok in robust.items()},
-            detail={"norm": norm, "robust_flags": {name: ok.int().tolist() for name, ok in robust.items()},
-                    "zero_gradient_images": int(torch.cat(zero).sum()),
-                    "zero_gradient_flags": torch.cat(zero).int().tolist()},
+            detail={
+                "norm": norm,
+                "robust_flags": {name: ok.int().tolist() for name, ok in robust.items()},
+                "zero_gradient_images": int(torch.cat(zero).sum()),
+                "zero_gradient_flags": torch.cat(zero).int().tolist(),
+            },
         )
 
     def records(self, values: dict, detail: dict, params: PGDGridParams) -> list:
@@ -95,23 +104,49 @@ class PGDGrid:
 
         norm, flags, out = detail.get("norm"), detail.get("robust_flags", {}), []
         for eps in params.eps:
-            grid = [(pgd_value(max(params.steps), 0.0), "none", max(params.steps))] if eps == 0 else \
-                [(pgd_value(k, eps), "pgd", k) for k in params.steps] + \
-                ([(fgsm_value(eps), "fgsm", 1)] if params.one_step_baseline else [])
-            out += [share(name, self.name, "accuracy", flags.get(name), higher_is_better=True,
-                          attack=attack, eps=eps, steps=steps, norm=norm)
-                    for name, attack, steps in grid if name in values]
+            grid = (
+                [(pgd_value(max(params.steps), 0.0), "none", max(params.steps))]
+                if eps == 0
+                else [(pgd_value(k, eps), "pgd", k) for k in params.steps]
+                + ([(fgsm_value(eps), "fgsm", 1)] if params.one_step_baseline else [])
+            )
+            out += [
+                share(
+                    name,
+                    self.name,
+                    "accuracy",
+                    flags.get(name),
+                    higher_is_better=True,
+                    attack=attack,
+                    eps=eps,
+                    steps=steps,
+                    norm=norm,
+                )
+                for name, attack, steps in grid
+                if name in values
+            ]
         return out
 
     @staticmethod
-    def _batch(ctx: RunContext, params: PGDGridParams, norm: str, eps: float, x, y) -> dict[str, torch.Tensor]:
+    def _batch(
+        ctx: RunContext, params: PGDGridParams, norm: str, eps: float, x, y
+    ) -> dict[str, torch.Tensor]:
         if eps == 0:
             with torch.no_grad():
                 return {pgd_value(max(params.steps), 0.0): ctx.model(x).argmax(1) == y}
         step = params.step_size or params.step_size_rel * eps
-        attack = PGD(ctx.model, eps, max(params.steps), step, norm=norm, random_start=params.random_start,
-                     seed=ctx.seed)
-        out = {pgd_value(k, eps): ok for k, ok in attack.accuracy_at_steps(x, y, params.steps).items()}
+        attack = PGD(
+            ctx.model,
+            eps,
+            max(params.steps),
+            step,
+            norm=norm,
+            random_start=params.random_start,
+            seed=ctx.seed,
+        )
+        out = {
+            pgd_value(k, eps): ok for k, ok in attack.accuracy_at_steps(x, y, params.steps).items()
+        }
         if params.one_step_baseline:
             fgsm = PGD(ctx.model, eps, 1, eps, norm=norm)
             out[fgsm_value(eps)] = fgsm.accuracy_at_steps(x, y, [1])[1]

@@ -22,17 +22,22 @@ class Prop1Params(Strict):
     steps: int = Field(default=200, ge=1)
     step_size: float = Field(default=0.01, gt=0)
     iterate: Literal["last", "first_success"] = Field(
-        default="last", description="the PGD iterate checked: the last, or the first that is misclassified "
-                                    "(an example just across the decision boundary, where the bound is tight)")
-    random_start: bool = Field(default=False, description="start PGD from a uniform point of the ε-ball "
-                                                         "(the paper: no)")
+        default="last",
+        description="the PGD iterate checked: the last, or the first that is misclassified "
+        "(an example just across the decision boundary, where the bound is tight)",
+    )
+    random_start: bool = Field(
+        default=False, description="start PGD from a uniform point of the ε-ball (the paper: no)"
+    )
 
     _eps = field_validator("eps", mode="before")(parse_eps)
 
 
 def first_success(model, x: torch.Tensor, y: torch.Tensor, params: Prop1Params) -> torch.Tensor:
     """Each image's first PGD iterate that the model misclassifies (its last iterate when none is)."""
-    attack = PGD(model, params.eps, params.steps, params.step_size, random_start=params.random_start)
+    attack = PGD(
+        model, params.eps, params.steps, params.step_size, random_start=params.random_start
+    )
     found, x_adv = x.clone(), attack.start(x)
     done = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     for x_adv in attack.iterates(x, y):
@@ -53,8 +58,13 @@ def prop1_batch(model, x, y, params: Prop1Params) -> tuple[np.ndarray, np.ndarra
     with torch.no_grad():
         correct = model(x).argmax(1) == y
     x, y = x[correct], y[correct]
-    x_adv = first_success(model, x, y, params) if params.iterate == "first_success" else \
-        PGD(model, params.eps, params.steps, params.step_size, random_start=params.random_start).perturb(x, y)
+    x_adv = (
+        first_success(model, x, y, params)
+        if params.iterate == "first_success"
+        else PGD(
+            model, params.eps, params.steps, params.step_size, random_start=params.random_start
+        ).perturb(x, y)
+    )
     with torch.no_grad():
         y_adv = model(x_adv).argmax(1)
         hit = y_adv != y
@@ -87,9 +97,20 @@ class Proposition1:
         out = [prop1_record(values["prop1_holds"], detail["prop1"], params, self.name)]
         if "n_correct" in detail:
             n, fooled = detail["n_images"], detail["prop1"]["n_successful"]
-            out.append(share(prop1_accuracy_value(params), self.name, "accuracy", higher_is_better=True,
-                             value=(detail["n_correct"] - fooled) / n if n else None, n=n, attack="pgd",
-                             eps=params.eps, steps=params.steps, iterate=params.iterate))
+            out.append(
+                share(
+                    prop1_accuracy_value(params),
+                    self.name,
+                    "accuracy",
+                    higher_is_better=True,
+                    value=(detail["n_correct"] - fooled) / n if n else None,
+                    n=n,
+                    attack="pgd",
+                    eps=params.eps,
+                    steps=params.steps,
+                    iterate=params.iterate,
+                )
+            )
         return out
 
     def run(self, ctx: RunContext, params: Prop1Params) -> MetricOutput:
@@ -98,8 +119,16 @@ class Proposition1:
         gaps = [prop1_batch(ctx.model, x, y, params) for _, x, y in ctx.batches()]
         d, half = np.concatenate([g[0] for g in gaps]), np.concatenate([g[1] for g in gaps])
         holds = prop1_holds(d, half)
-        correct = int((torch.as_tensor(ctx.predictions) == torch.from_numpy(ctx.testset.labels[ctx.indices])).sum()) \
-            if ctx.predictions is not None else None
+        correct = (
+            int(
+                (
+                    torch.as_tensor(ctx.predictions)
+                    == torch.from_numpy(ctx.testset.labels[ctx.indices])
+                ).sum()
+            )
+            if ctx.predictions is not None
+            else None
+        )
         detail = {"prop1": prop1_detail(d, half), "n_images": len(ctx.indices)}
         detail |= {"n_correct": correct} if correct is not None else {}
         out = MetricOutput(values={"prop1_holds": holds}, detail=detail)
@@ -116,14 +145,29 @@ def prop1_record(holds: float, detail: dict, params: Prop1Params, metric: str):
     """Proposition 1 (eq. 5) holds on this share of the successful PGD examples (exact interval)."""
     from bench.results.values import share
 
-    return share("prop1_holds", metric, "prop1_holds", higher_is_better=True, value=holds,
-                 n=detail["n_successful"], attack="pgd", eps=params.eps, steps=params.steps, iterate=params.iterate)
+    return share(
+        "prop1_holds",
+        metric,
+        "prop1_holds",
+        higher_is_better=True,
+        value=holds,
+        n=detail["n_successful"],
+        attack="pgd",
+        eps=params.eps,
+        steps=params.steps,
+        iterate=params.iterate,
+    )
 
 
 def prop1_detail(d: np.ndarray, half: np.ndarray) -> dict:
-    return {"n_successful": int(len(d)), "deciles": list(DECILES), "discrepancy_deciles": deciles(d),
-            "half_margin_deciles": deciles(half), "margin_deciles": deciles(2 * half),
-            "min_ratio": float((d / half).min()) if len(d) else None}
+    return {
+        "n_successful": int(len(d)),
+        "deciles": list(DECILES),
+        "discrepancy_deciles": deciles(d),
+        "half_margin_deciles": deciles(half),
+        "margin_deciles": deciles(2 * half),
+        "min_ratio": float((d / half).min()) if len(d) else None,
+    }
 
 
 METRICS.register(Proposition1.name)(Proposition1())

@@ -34,14 +34,24 @@ class Protocol(FiniteStrict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
     version: int = Field(ge=1)
     description: str
-    dataset: Dataset | None = Field(default=None, description="None: the evaluated model's data set")
+    dataset: Dataset | None = Field(
+        default=None, description="None: the evaluated model's data set"
+    )
     threat_model: ThreatModel = "Linf"
-    eps: float | None = Field(default=None, ge=0, description="None: RobustBench's default for the data set")
-    rank_by: str | None = Field(default=None, description="the headline value the protocol's table is ranked by, "
-                                                       "in that value's direction; None: its first value that is "
-                                                       "not clean accuracy")
-    battery: bool = Field(default=False, description="the standardized battery of its data set and threat model: "
-                                                     "its results fill the board's battery table")
+    eps: float | None = Field(
+        default=None, ge=0, description="None: RobustBench's default for the data set"
+    )
+    rank_by: str | None = Field(
+        default=None,
+        description="the headline value the protocol's table is ranked by, "
+        "in that value's direction; None: its first value that is "
+        "not clean accuracy",
+    )
+    battery: bool = Field(
+        default=False,
+        description="the standardized battery of its data set and threat model: "
+        "its results fill the board's battery table",
+    )
     selection: Selection = Selection()
     metrics: dict[str, dict[str, Any]] = Field(min_length=1)
 
@@ -55,20 +65,29 @@ class Protocol(FiniteStrict):
             METRICS.get(name).params_schema.model_validate(params or {})
         return self
 
-    def resolve(self, dataset: str, n_examples: int | None = None, seed: int | None = None) -> Protocol:
+    def resolve(
+        self, dataset: str, n_examples: int | None = None, seed: int | None = None
+    ) -> Protocol:
         """This protocol made concrete for one data set, with CLI overrides applied."""
         if self.dataset is not None and self.dataset != dataset:
-            raise SpecError(f"Protocol {self.name!r} is for {self.dataset}, but the model is a {dataset} model.")
-        selection = self.selection.model_copy(update={k: v for k, v in {"n": n_examples, "seed": seed}.items()
-                                                      if v is not None})
+            raise SpecError(
+                f"Protocol {self.name!r} is for {self.dataset}, but the model is a {dataset} model."
+            )
+        selection = self.selection.model_copy(
+            update={k: v for k, v in {"n": n_examples, "seed": seed}.items() if v is not None}
+        )
         eps = self.eps if self.eps is not None else default_eps(dataset, self.threat_model)
         rank_by = headline_name(self.rank_by, eps)
-        return self.model_copy(update={"dataset": dataset, "eps": eps, "selection": selection, "rank_by": rank_by})
+        return self.model_copy(
+            update={"dataset": dataset, "eps": eps, "selection": selection, "rank_by": rank_by}
+        )
 
     def digest(self) -> str:
         """A short hash of the resolved protocol: equal digests ⇔ comparable results."""
         # presentation (rank_by, battery) never counts: it does not change a number
-        blob = json.dumps(self.model_dump(mode="json", exclude=PRESENTATION), sort_keys=True).encode()
+        blob = json.dumps(
+            self.model_dump(mode="json", exclude=PRESENTATION), sort_keys=True
+        ).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
 
@@ -97,8 +116,10 @@ def get_protocol(name_or_path: str) -> Protocol:
         return read_protocol(name_or_path)
     files = protocol_files()
     if name_or_path not in files:
-        raise UnknownNameError(f"Unknown protocol {name_or_path!r}.{suggest(name_or_path, list(files))} "
-                               f"Known: {', '.join(files)} (see `bench protocols`).")
+        raise UnknownNameError(
+            f"Unknown protocol {name_or_path!r}.{suggest(name_or_path, list(files))} "
+            f"Known: {', '.join(files)} (see `bench protocols`)."
+        )
     return read_protocol(files[name_or_path])
 
 

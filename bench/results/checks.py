@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-TOLERANCE = 0.01  # one point of accuracy, and never less than one image: last-iterate PGD with a fixed
+TOLERANCE = (
+    0.01  # one point of accuracy, and never less than one image: last-iterate PGD with a fixed
+)
 # step is not exactly monotone, and a single image moving is noise, not masking
 
 
@@ -27,16 +29,25 @@ def _pgd_table(values: list) -> dict[float, dict[int, tuple[str, float]]]:
 
 def _at_eps(values: list, metric: str, eps: float, **params):
     """The value of ``metric`` at budget ``eps`` (a record with that ε), or None."""
-    found = [v for v in values if v.matches(metric, "accuracy", eps=eps, **params) and v.value is not None]
+    found = [
+        v
+        for v in values
+        if v.matches(metric, "accuracy", eps=eps, **params) and v.value is not None
+    ]
     return found[0].value if found else None
 
 
 def _rises(pairs: list[tuple[str, float]], what: str, tol: float) -> list[str]:
-    return [f"accuracy rises with {what}: {b[0]} = {b[1]:.3f} > {a[0]} = {a[1]:.3f}"
-            for a, b in zip(pairs, pairs[1:]) if b[1] > a[1] + tol]
+    return [
+        f"accuracy rises with {what}: {b[0]} = {b[1]:.3f} > {a[0]} = {a[1]:.3f}"
+        for a, b in zip(pairs, pairs[1:])
+        if b[1] > a[1] + tol
+    ]
 
 
-def _saturated_survivors(table: dict[float, dict[int, tuple[str, float]]], grid: dict[str, Any]) -> list[str]:
+def _saturated_survivors(
+    table: dict[float, dict[int, tuple[str, float]]], grid: dict[str, Any]
+) -> list[str]:
     """How many of the images the strongest PGD at the largest ε leaves correct have a zero gradient there."""
     zero_flags, robust = grid.get("zero_gradient_flags"), grid.get("robust_flags", {})
     if not zero_flags or not table:
@@ -49,8 +60,10 @@ def _saturated_survivors(table: dict[float, dict[int, tuple[str, float]]], grid:
     both = sum(1 for k, z in zip(kept, zero_flags) if k and z)
     if not both:
         return []
-    return [f"{both} of the {sum(kept)} images still correct under {name} have an all-zero input gradient: "
-            "their robustness is saturation (gradient masking), not robustness"]
+    return [
+        f"{both} of the {sum(kept)} images still correct under {name} have an all-zero input gradient: "
+        "their robustness is saturation (gradient masking), not robustness"
+    ]
 
 
 def _budget_flags(values: list, table, tol: float) -> list[str]:
@@ -62,10 +75,14 @@ def _budget_flags(values: list, table, tol: float) -> list[str]:
         strongest = by_steps[max(by_steps)]
         one_step = _at_eps(values, "pgd_grid", eps, attack="fgsm")
         if one_step is not None and strongest[1] > one_step + tol:
-            flags.append(f"one-step attack beats PGD: fgsm {one_step:.3f} < {strongest[0]} = {strongest[1]:.3f}")
+            flags.append(
+                f"one-step attack beats PGD: fgsm {one_step:.3f} < {strongest[0]} = {strongest[1]:.3f}"
+            )
         aa = _at_eps(values, "autoattack", eps)
         if aa is not None and aa > strongest[1] + tol:
-            flags.append(f"AutoAttack weaker than PGD: {aa:.3f} > {strongest[0]} = {strongest[1]:.3f}")
+            flags.append(
+                f"AutoAttack weaker than PGD: {aa:.3f} > {strongest[0]} = {strongest[1]:.3f}"
+            )
     return flags
 
 

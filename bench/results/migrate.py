@@ -27,9 +27,15 @@ def upgrade_v1(data: dict[str, Any], origin: str = "result") -> dict[str, Any]:
         records += [r.model_dump(mode="json") for r in metric.records(own, detail, params)]
     missing = sorted(set(values) - {r["name"] for r in records})
     if missing:
-        raise SpecError(f"{origin}: cannot rebuild the records of {', '.join(missing)} from a version-1 file.")
+        raise SpecError(
+            f"{origin}: cannot rebuild the records of {', '.join(missing)} from a version-1 file."
+        )
     out = {k: v for k, v in data.items() if k not in ("metrics", "produced_by")}
-    return out | {"schema_version": 2, "values": records, "protocol_digest": _digest(data["protocol"])}
+    return out | {
+        "schema_version": 2,
+        "values": records,
+        "protocol_digest": _digest(data["protocol"]),
+    }
 
 
 def _with_run_counts(metric: str, details: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +43,12 @@ def _with_run_counts(metric: str, details: dict[str, Any]) -> dict[str, Any]:
     (version 1 kept them there only), so its PGD accuracy can be stated."""
     detail = details.get(metric, {})
     clean = details.get("clean_accuracy", {})
-    if metric == "proposition1" and "n_correct" not in detail and "correct" in clean and "prop1" in detail:
+    if (
+        metric == "proposition1"
+        and "n_correct" not in detail
+        and "correct" in clean
+        and "prop1" in detail
+    ):
         return detail | {"n_correct": clean["correct"], "n_images": clean["n"]}
     return detail
 

@@ -25,7 +25,16 @@ from bench.spec import Strict
 from bench.zoo.schema import ModelEntry
 
 SCHEMA_VERSION = 2
-TRACKED_PACKAGES = ("bench", "torch", "torchvision", "numpy", "robustbench", "pyautoattack", "captum", "pydantic")
+TRACKED_PACKAGES = (
+    "bench",
+    "torch",
+    "torchvision",
+    "numpy",
+    "robustbench",
+    "pyautoattack",
+    "captum",
+    "pydantic",
+)
 
 
 class Provenance(Strict):
@@ -56,7 +65,9 @@ class Result(Strict):
     provenance: Provenance
     values: list[Value]
     details: dict[str, Any] = Field(default_factory=dict)
-    flags: list[str] = Field(default_factory=list, description="sanity-check warnings (gradient masking, ...)")
+    flags: list[str] = Field(
+        default_factory=list, description="sanity-check warnings (gradient masking, ...)"
+    )
 
     @property
     def metrics(self) -> dict[str, float]:

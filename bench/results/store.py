@@ -46,8 +46,10 @@ def read_result(path: Path) -> Result:
             data = upgrade_v1(data, origin=str(path))
         return Result.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(f"{path} is not a valid result file: {exc.error_count()} problems, first: "
-                        f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        raise SpecError(
+            f"{path} is not a valid result file: {exc.error_count()} problems, first: "
+            f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, OSError) as exc:
         raise SpecError(f"{path} is not a valid result file: {type(exc).__name__}: {exc}") from None
 
@@ -58,7 +60,9 @@ def read_results(results_dir: Path, skipped: list[str] | None = None) -> list[Re
     A run in progress (``<protocol>.partial.json``) is not a result. With a ``skipped`` list, a
     file that is not a valid result is left out and its message appended there; without, it raises.
     """
-    paths = sorted(p for p in Path(results_dir).glob("*/*.json") if not p.name.endswith(".partial.json"))
+    paths = sorted(
+        p for p in Path(results_dir).glob("*/*.json") if not p.name.endswith(".partial.json")
+    )
     out = []
     for p in paths:
         try:

@@ -35,25 +35,42 @@ class Value(Strict):
 
     name: str = Field(description="the value's key in its result; an identifier, never parsed")
     metric: str = Field(description="the protocol metric that produced it")
-    quantity: str = Field(description="what is measured: accuracy, gini_global, error_rate, tau, ...")
-    params: dict[str, Scalar] = Field(default_factory=dict, description="what identifies it: eps, steps, k, ...")
-    unit: Literal["share", "score"] = Field(description="share: a proportion of images in [0, 1], shown ×100")
+    quantity: str = Field(
+        description="what is measured: accuracy, gini_global, error_rate, tau, ..."
+    )
+    params: dict[str, Scalar] = Field(
+        default_factory=dict, description="what identifies it: eps, steps, k, ..."
+    )
+    unit: Literal["share", "score"] = Field(
+        description="share: a proportion of images in [0, 1], shown ×100"
+    )
     higher_is_better: bool
     n: int = Field(ge=0, description="images the value was computed on")
-    value: float | None = Field(description="None: nothing to measure (e.g. no correctly classified image)")
+    value: float | None = Field(
+        description="None: nothing to measure (e.g. no correctly classified image)"
+    )
     ci_low: float | None = None
     ci_high: float | None = None
     ci_method: Literal["clopper-pearson", "bootstrap", "none"] = "none"
 
-    def matches(self, metric: str | None = None, quantity: str | None = None, **params: Scalar) -> bool:
+    def matches(
+        self, metric: str | None = None, quantity: str | None = None, **params: Scalar
+    ) -> bool:
         """Whether this value has the given metric, quantity and parameter values."""
-        return ((metric is None or self.metric == metric) and (quantity is None or self.quantity == quantity)
-                and all(_same(self.params.get(k), v) for k, v in params.items()))
+        return (
+            (metric is None or self.metric == metric)
+            and (quantity is None or self.quantity == quantity)
+            and all(_same(self.params.get(k), v) for k, v in params.items())
+        )
 
 
 def _same(a, b) -> bool:
     if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+        return (
+            a is not None
+            and b is not None
+            and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+        )
     return a == b
 
 
@@ -67,7 +84,9 @@ def proportion_interval(successes: int, n: int) -> tuple[float | None, float | N
         return None, None
     from scipy.stats import binomtest
 
-    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=CONFIDENCE, method="exact")
+    ci = binomtest(int(successes), int(n)).proportion_ci(
+        confidence_level=CONFIDENCE, method="exact"
+    )
     return float(ci.low), float(ci.high)
 
 
@@ -81,27 +100,63 @@ def bootstrap_interval(samples, seed: int = BOOTSTRAP_SEED) -> tuple[float | Non
         return float(x[0]), float(x[0])
     from scipy.stats import bootstrap
 
-    res = bootstrap((x,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=CONFIDENCE,
-                    method="percentile", random_state=np.random.default_rng(seed), vectorized=True)
+    res = bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+        vectorized=True,
+    )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def share(name: str, metric: str, quantity: str, flags=None, *, higher_is_better: bool,
-          value: float | None = None, n: int | None = None, **params: Scalar) -> Value:
+def share(
+    name: str,
+    metric: str,
+    quantity: str,
+    flags=None,
+    *,
+    higher_is_better: bool,
+    value: float | None = None,
+    n: int | None = None,
+    **params: Scalar,
+) -> Value:
     """A share of images: from per-image 0/1 ``flags``, or from a recorded ``value`` over ``n`` images."""
     if flags is not None:
         f = np.asarray(flags, dtype=float)
         n, value = len(f), (float(f.mean()) if len(f) else None)
     n = int(n or 0)
     value = _finite(value)
-    low, high = proportion_interval(round(value * n), n) if value is not None and n else (None, None)
-    return Value(name=name, metric=metric, quantity=quantity, params=params, unit="share",
-                 higher_is_better=higher_is_better, n=n, value=value, ci_low=low, ci_high=high,
-                 ci_method="clopper-pearson" if low is not None else "none")
+    low, high = (
+        proportion_interval(round(value * n), n) if value is not None and n else (None, None)
+    )
+    return Value(
+        name=name,
+        metric=metric,
+        quantity=quantity,
+        params=params,
+        unit="share",
+        higher_is_better=higher_is_better,
+        n=n,
+        value=value,
+        ci_low=low,
+        ci_high=high,
+        ci_method="clopper-pearson" if low is not None else "none",
+    )
 
 
-def mean(name: str, metric: str, quantity: str, samples, *, higher_is_better: bool,
-         value: float | None = None, **params: Scalar) -> Value:
+def mean(
+    name: str,
+    metric: str,
+    quantity: str,
+    samples,
+    *,
+    higher_is_better: bool,
+    value: float | None = None,
+    **params: Scalar,
+) -> Value:
     """A mean of per-image ``samples`` (None/NaN: not measured), with its bootstrap interval.
 
     ``value``: the mean the metric recorded (full precision) when ``samples`` are rounded copies.
@@ -111,6 +166,16 @@ def mean(name: str, metric: str, quantity: str, samples, *, higher_is_better: bo
     if value is None:
         value = float(x.mean()) if len(x) else None
     low, high = bootstrap_interval(x)
-    return Value(name=name, metric=metric, quantity=quantity, params=params, unit="score",
-                 higher_is_better=higher_is_better, n=int(len(x)), value=_finite(value), ci_low=low,
-                 ci_high=high, ci_method="bootstrap" if low is not None else "none")
+    return Value(
+        name=name,
+        metric=metric,
+        quantity=quantity,
+        params=params,
+        unit="score",
+        higher_is_better=higher_is_better,
+        n=int(len(x)),
+        value=_finite(value),
+        ci_low=low,
+        ci_high=high,
+        ci_method="bootstrap" if low is not None else "none",
+    )

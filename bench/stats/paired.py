@@ -39,7 +39,9 @@ class PairedComparison:
         return asdict(self)
 
 
-def masked_mean_difference(a: np.ndarray, b: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray | float:
+def masked_mean_difference(
+    a: np.ndarray, b: np.ndarray, counts: np.ndarray | None = None
+) -> np.ndarray | float:
     """Σ_i c_i a_i / Σ_i c_i [a_i measured] − the same for b; NaN entries are unmeasured.
 
     ``counts`` (R, n): how often each image is drawn in each of R resamples; None: once each.
@@ -52,7 +54,9 @@ def masked_mean_difference(a: np.ndarray, b: np.ndarray, counts: np.ndarray | No
         return counts @ a0 / (counts @ ma) - counts @ b0 / (counts @ mb)
 
 
-def bootstrap_differences(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+def bootstrap_differences(
+    a: np.ndarray, b: np.ndarray, n_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
     """The difference of means on ``n_resamples`` paired resamples of the images (drawn with replacement)."""
     n, out = len(a), []
     for start in range(0, n_resamples, CHUNK):
@@ -63,7 +67,9 @@ def bootstrap_differences(a: np.ndarray, b: np.ndarray, n_resamples: int, rng: n
     return np.concatenate(out)
 
 
-def swapped_differences(a: np.ndarray, b: np.ndarray, n_permutations: int, rng: np.random.Generator) -> np.ndarray:
+def swapped_differences(
+    a: np.ndarray, b: np.ndarray, n_permutations: int, rng: np.random.Generator
+) -> np.ndarray:
     """The difference of means after swapping A's and B's record of each image with probability ½.
 
     With S the (R, n) swap indicator, A's swapped sum is Σa + S·(b − a) and B's is Σb − S·(b − a)
@@ -76,7 +82,10 @@ def swapped_differences(a: np.ndarray, b: np.ndarray, n_permutations: int, rng: 
         swap = (rng.random((min(CHUNK, n_permutations - start), len(a))) < 0.5).astype(float)
         moved, moved_count = swap @ (b0 - a0), swap @ (mb - ma)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out.append((a0.sum() + moved) / (ma.sum() + moved_count) - (b0.sum() - moved) / (mb.sum() - moved_count))
+            out.append(
+                (a0.sum() + moved) / (ma.sum() + moved_count)
+                - (b0.sum() - moved) / (mb.sum() - moved_count)
+            )
     return np.concatenate(out)
 
 
@@ -86,8 +95,9 @@ def permutation_p_value(observed: float, null: np.ndarray) -> float:
     return float((1 + np.sum(np.abs(null) >= abs(observed) - tol)) / (1 + len(null)))
 
 
-def compare_paired(a: np.ndarray, b: np.ndarray, n_resamples: int = 10_000, seed: int = 0,
-                   confidence: float = 0.95) -> PairedComparison:
+def compare_paired(
+    a: np.ndarray, b: np.ndarray, n_resamples: int = 10_000, seed: int = 0, confidence: float = 0.95
+) -> PairedComparison:
     """Difference of means of A and B on the same images, percentile bootstrap interval, permutation p-value.
 
     ``a``/``b``: per-image values over the same images in the same order, NaN where unmeasured.
@@ -104,5 +114,16 @@ def compare_paired(a: np.ndarray, b: np.ndarray, n_resamples: int = 10_000, seed
     tail = 100 * (1 - confidence) / 2
     low, high = np.nanpercentile(boot, [tail, 100 - tail])
     p = permutation_p_value(observed, swapped_differences(a, b, n_resamples, rng))
-    return PairedComparison(float(np.nanmean(a)), float(np.nanmean(b)), observed, float(low), float(high), p,
-                            len(a), int(np.isfinite(a).sum()), int(np.isfinite(b).sum()), n_resamples, seed)
+    return PairedComparison(
+        float(np.nanmean(a)),
+        float(np.nanmean(b)),
+        observed,
+        float(low),
+        float(high),
+        p,
+        len(a),
+        int(np.isfinite(a).sum()),
+        int(np.isfinite(b).sum()),
+        n_resamples,
+        seed,
+    )

@@ -36,8 +36,10 @@ def _occlusion(details: Mapping, value: str, labels) -> np.ndarray | None:
     success = np.asarray(record["per_image"]["success"], dtype=float)
     measured = np.isfinite(_floats(inequality["per_image"]["gini_global"]))
     if measured.sum() != len(success) or inequality.get("n_correct", len(success)) != len(success):
-        raise BenchError(f"Cannot place the {len(success)} per-image records of {value!r}: "
-                         f"{int(measured.sum())} images have a Gini, {inequality.get('n_correct')} are correct.")
+        raise BenchError(
+            f"Cannot place the {len(success)} per-image records of {value!r}: "
+            f"{int(measured.sum())} images have a Gini, {inequality.get('n_correct')} are correct."
+        )
     out = np.full(len(measured), np.nan)
     out[measured] = success
     return out
@@ -64,14 +66,21 @@ def _clean(details: Mapping, value: str, labels) -> np.ndarray | None:
     if value != "clean_accuracy" or "clean_accuracy" not in details:
         return None
     if labels is None:
-        raise BenchError("clean_accuracy per image needs the test labels, which result files do not store.")
+        raise BenchError(
+            "clean_accuracy per image needs the test labels, which result files do not store."
+        )
     predictions = np.asarray(details["clean_accuracy"]["predictions"])
     return (predictions == np.asarray(labels)).astype(float)
 
 
-PER_IMAGE_SOURCES: dict[str, Source] = {"inequality gini": _gini, "inequality occlusion": _occlusion,
-                                        "pgd_grid robust flags": _pgd_flags, "autoattack robust flags": _autoattack_flags,
-                                        "interpretation tau": _tau, "clean accuracy": _clean}
+PER_IMAGE_SOURCES: dict[str, Source] = {
+    "inequality gini": _gini,
+    "inequality occlusion": _occlusion,
+    "pgd_grid robust flags": _pgd_flags,
+    "autoattack robust flags": _autoattack_flags,
+    "interpretation tau": _tau,
+    "clean accuracy": _clean,
+}
 
 
 def per_image_values(details: Mapping, value: str, labels: np.ndarray | None = None) -> np.ndarray:
@@ -80,5 +89,7 @@ def per_image_values(details: Mapping, value: str, labels: np.ndarray | None = N
         found = source(details, value, labels)
         if found is not None:
             return found
-    raise BenchError(f"No per-image records for {value!r} in this result (per-image values exist for Gini, "
-                     "occlusion, pgd_grid and AutoAttack flags, interpretation τ and clean accuracy).")
+    raise BenchError(
+        f"No per-image records for {value!r} in this result (per-image values exist for Gini, "
+        "occlusion, pgd_grid and AutoAttack flags, interpretation τ and clean accuracy)."
+    )

@@ -20,12 +20,23 @@ from bench.registry import Registry
 from bench.training.recipe import Recipe, RegularizerForm
 
 
-def maximize(objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, eps: float, steps: int,
-             step_size: float, random_start: bool, generator: torch.Generator) -> torch.Tensor:
+def maximize(
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    eps: float,
+    steps: int,
+    step_size: float,
+    random_start: bool,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """ℓ∞ PGD ascent on ``objective(x') -> (B,)``; the last iterate, detached."""
     if eps == 0:
         return x.detach()
-    start = (torch.rand(x.shape, generator=generator) * 2 - 1).to(x) * eps if random_start else torch.zeros_like(x)
+    start = (
+        (torch.rand(x.shape, generator=generator) * 2 - 1).to(x) * eps
+        if random_start
+        else torch.zeros_like(x)
+    )
     x_adv = (x + start).clamp(0, 1).detach()
     for _ in range(steps):
         x_adv.requires_grad_(True)
@@ -48,8 +59,14 @@ def scaled_cams(raw: torch.Tensor, form: RegularizerForm) -> torch.Tensor:
     return raw if form == "authors" else raw / (raw.shape[-2] * raw.shape[-1])
 
 
-def interpretation_discrepancy(model, x: torch.Tensor, x_other: torch.Tensor, y: torch.Tensor,
-                               one_class: bool = False, form: RegularizerForm = "authors") -> torch.Tensor:
+def interpretation_discrepancy(
+    model,
+    x: torch.Tensor,
+    x_other: torch.Tensor,
+    y: torch.Tensor,
+    one_class: bool = False,
+    form: RegularizerForm = "authors",
+) -> torch.Tensor:
     """Eq. (7), the target-free ℓ1 2-class CAM discrepancy, per image; ``one_class``: ‖I(x,y) − I(x′,y)‖₁ only.
 
     ``authors``: :func:`authors_target_free_discrepancy` on raw CAMs (the authors' ``train_int``);
@@ -72,8 +89,12 @@ def cutout(x: torch.Tensor, size_rel: float, generator: torch.Generator) -> torc
     cy = torch.randint(height, (len(x),), generator=generator).to(x.device)
     cx = torch.randint(width, (len(x),), generator=generator).to(x.device)
     rows, cols = torch.arange(height, device=x.device), torch.arange(width, device=x.device)
-    in_rows = (rows[None] >= (cy - side // 2)[:, None]) & (rows[None] < (cy - side // 2 + side)[:, None])
-    in_cols = (cols[None] >= (cx - side // 2)[:, None]) & (cols[None] < (cx - side // 2 + side)[:, None])
+    in_rows = (rows[None] >= (cy - side // 2)[:, None]) & (
+        rows[None] < (cy - side // 2 + side)[:, None]
+    )
+    in_cols = (cols[None] >= (cx - side // 2)[:, None]) & (
+        cols[None] < (cx - side // 2 + side)[:, None]
+    )
     hole = (in_rows[:, :, None] & in_cols[:, None, :])[:, None]
     return x.masked_fill(hole, 0.0)
 
@@ -84,10 +105,12 @@ LOSSES: Registry[LossFn] = Registry("training loss")
 
 def register(*methods: str) -> Callable[[LossFn], LossFn]:
     """Register a loss under every recipe ``method`` name it implements (no if-chain)."""
+
     def add(fn: LossFn) -> LossFn:
         for method in methods:
             LOSSES.register(method)(fn)
         return fn
+
     return add
 
 
@@ -106,15 +129,25 @@ class Batch:
         """Per-image cross-entropy of the model at ``inputs`` against the true labels."""
         return F.cross_entropy(self.model(inputs), self.y, reduction="none")
 
-    def attack(self, objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor | None = None) -> torch.Tensor:
+    def attack(
+        self, objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The recipe's inner maximisation (:func:`maximize`) of ``objective`` around ``x`` (default: the batch)."""
         a = self.recipe.attack
-        return maximize(objective, self.x if x is None else x, self.eps, a.steps, a.step_at(self.eps),
-                        a.random_start, self.generator)
+        return maximize(
+            objective,
+            self.x if x is None else x,
+            self.eps,
+            a.steps,
+            a.step_at(self.eps),
+            a.random_start,
+            self.generator,
+        )
 
 
-def training_loss(model, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, eps: float,
-                  generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+def training_loss(
+    model, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, eps: float, generator: torch.Generator
+) -> tuple[torch.Tensor, dict[str, float]]:
     """The recipe's loss on one batch at the current ε, and what the progress bar shows."""
     return LOSSES.get(recipe.method)(Batch(model, x, y, recipe, eps, generator))
 
@@ -146,10 +179,14 @@ def trades_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
 
     def kl(inputs: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         target = fixed if target is None else target
-        return F.kl_div(F.log_softmax(b.model(inputs), dim=1), target, reduction="none", log_target=True).sum(1)
+        return F.kl_div(
+            F.log_softmax(b.model(inputs), dim=1), target, reduction="none", log_target=True
+        ).sum(1)
 
     robust = kl(b.attack(kl), clean_log_probs)
-    return F.nll_loss(clean_log_probs, b.y) + b.recipe.trades_beta * robust.mean(), {"kl": float(robust.detach().mean())}
+    return F.nll_loss(clean_log_probs, b.y) + b.recipe.trades_beta * robust.mean(), {
+        "kl": float(robust.detach().mean())
+    }
 
 
 @register("int", "int_adv", "int_one", "int2", "int2_adv")
@@ -160,7 +197,10 @@ def interpretability_loss(b: Batch) -> tuple[torch.Tensor, dict[str, float]]:
     (eq. 10); the ``_adv`` recipes replace the clean CE by CE at a PGD-on-CE example.
     """
     method, form = b.recipe.method, b.recipe.regularizer_form
-    disc_at = lambda inputs: interpretation_discrepancy(b.model, b.x, inputs, b.y, method == "int_one", form)  # noqa: E731
+
+    def disc_at(inputs):
+        return interpretation_discrepancy(b.model, b.x, inputs, b.y, method == "int_one", form)
+
     x_other = b.attack(disc_at if method in ("int", "int_adv", "int_one") else b.ce)
     disc = disc_at(x_other).mean()
     if method in ("int_adv", "int2_adv"):

@@ -20,7 +20,9 @@ from bench.spec import FiniteStrict, parse_eps
 from bench.yamlio import read_yaml, validate
 
 RECIPE_DIR = Path(__file__).parent / "recipes"
-Method = Literal["standard", "pgd_at", "trades", "cutout_pgd_at", "int", "int_adv", "int2", "int2_adv", "int_one"]
+Method = Literal[
+    "standard", "pgd_at", "trades", "cutout_pgd_at", "int", "int_adv", "int2", "int2_adv", "int_one"
+]
 RegularizerForm = Literal["authors", "bench_v1"]
 
 
@@ -28,8 +30,12 @@ class InnerAttack(FiniteStrict):
     """The inner maximisation (PGD-AT's example, TRADES's KL, Int's worst-case discrepancy)."""
 
     steps: int = Field(default=10, ge=1)
-    step_size: float | None = Field(default=None, gt=0, description="absolute ℓ∞ step; null: step_size_rel × ε")
-    step_size_rel: float = Field(default=0.25, gt=0, description="2/255 at ε = 8/255, as Madry et al. on CIFAR-10")
+    step_size: float | None = Field(
+        default=None, gt=0, description="absolute ℓ∞ step; null: step_size_rel × ε"
+    )
+    step_size_rel: float = Field(
+        default=0.25, gt=0, description="2/255 at ε = 8/255, as Madry et al. on CIFAR-10"
+    )
     random_start: bool = True
 
     _step = field_validator("step_size", mode="before")(parse_eps)
@@ -42,8 +48,12 @@ class InnerAttack(FiniteStrict):
 class EpsSchedule(FiniteStrict):
     """The ε schedule in optimiser steps: 0 for ``warmup_steps``, then linear up to ``ramp_end``."""
 
-    warmup_steps: int = Field(default=0, ge=0, description="regular training (ε = 0) for this many steps")
-    ramp_end: int | None = Field(default=None, ge=1, description="step at which ε reaches its value; null: the last step")
+    warmup_steps: int = Field(
+        default=0, ge=0, description="regular training (ε = 0) for this many steps"
+    )
+    ramp_end: int | None = Field(
+        default=None, ge=1, description="step at which ε reaches its value; null: the last step"
+    )
 
     def at(self, step: int, eps: float, total_steps: int) -> float:
         """ε at optimiser step ``step`` (0-based) of ``total_steps``."""
@@ -56,8 +66,12 @@ class EpsSchedule(FiniteStrict):
 class LRSchedule(FiniteStrict):
     """A piecewise-constant learning rate: ``values`` between ``boundaries`` (in steps)."""
 
-    boundaries: tuple[int, ...] = Field(default=(), description="optimiser steps where the rate changes")
-    values: tuple[float, ...] = Field(default=(), description="len(boundaries) + 1 rates; empty: the optimiser's lr")
+    boundaries: tuple[int, ...] = Field(
+        default=(), description="optimiser steps where the rate changes"
+    )
+    values: tuple[float, ...] = Field(
+        default=(), description="len(boundaries) + 1 rates; empty: the optimiser's lr"
+    )
 
     @model_validator(mode="after")
     def _lengths(self) -> LRSchedule:
@@ -91,19 +105,29 @@ class Recipe(FiniteStrict):
     lr_schedule: LRSchedule = LRSchedule()
     batch_size: int = Field(default=128, ge=1)
     epochs: int = Field(default=10, ge=1)
-    gamma: float = Field(default=0.01, ge=0, description="Int/Int2: weight of the interpretation discrepancy, eq. (8)")
+    gamma: float = Field(
+        default=0.01,
+        ge=0,
+        description="Int/Int2: weight of the interpretation discrepancy, eq. (8)",
+    )
     regularizer_form: RegularizerForm = Field(
-        default="authors", description="Int/Int2: 'authors' (raw CAM, renormalised weights, no ½, as the authors' "
-                                       "train.py) or 'bench_v1' (eq. 1-scaled CAM and eq. 7's ½ factors, bench before v2)")
+        default="authors",
+        description="Int/Int2: 'authors' (raw CAM, renormalised weights, no ½, as the authors' "
+        "train.py) or 'bench_v1' (eq. 1-scaled CAM and eq. 7's ½ factors, bench before v2)",
+    )
     trades_beta: float = Field(default=1.0, ge=0)
-    cutout_size_rel: float = Field(default=0.5, gt=0, le=1, description="Cutout: side of the square hole / image side")
+    cutout_size_rel: float = Field(
+        default=0.5, gt=0, le=1, description="Cutout: side of the square hole / image side"
+    )
     seed: int = 0
 
     _eps = field_validator("eps", mode="before")(parse_eps)
 
     def digest(self) -> str:
         """A short SHA-256 of the recipe's fields: equal digests, equal training settings."""
-        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:12]
+        return hashlib.sha256(
+            json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()[:12]
 
 
 def recipe_files() -> dict[str, Path]:
@@ -118,8 +142,10 @@ def get_recipe(name_or_path: str) -> Recipe:
     else:
         files = recipe_files()
         if name_or_path not in files:
-            raise UnknownNameError(f"Unknown recipe {name_or_path!r}.{suggest(name_or_path, list(files))} "
-                                   f"Known: {', '.join(files)}.")
+            raise UnknownNameError(
+                f"Unknown recipe {name_or_path!r}.{suggest(name_or_path, list(files))} "
+                f"Known: {', '.join(files)}."
+            )
         path = files[name_or_path]
     if not path.is_file():
         raise SpecError(f"Recipe file {path} does not exist.")

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import yaml
 
-from bench.errors import SpecError
 from bench.atomic import write_bytes_atomic, write_text_atomic
+from bench.errors import SpecError
 from bench.training.losses import training_loss
 from bench.training.recipe import Recipe
 from bench.zoo.architectures import build_architecture
@@ -42,37 +42,64 @@ class TrainResult:
 
 
 def _generator(*parts: int) -> torch.Generator:
-    return torch.Generator().manual_seed(int(np.random.SeedSequence(list(parts)).generate_state(1)[0]))
+    return torch.Generator().manual_seed(
+        int(np.random.SeedSequence(list(parts)).generate_state(1)[0])
+    )
 
 
-def _save_state(path: Path, model, optimizer, epoch: int, step: int, log: list[dict], digest: str) -> None:
+def _save_state(
+    path: Path, model, optimizer, epoch: int, step: int, log: list[dict], digest: str
+) -> None:
     import io
 
     buffer = io.BytesIO()
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "step": step,
-                "log": json.dumps(log), "recipe_digest": digest}, buffer)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": epoch,
+            "step": step,
+            "log": json.dumps(log),
+            "recipe_digest": digest,
+        },
+        buffer,
+    )
     write_bytes_atomic(path, buffer.getvalue())
 
 
 def _optimizer(recipe: Recipe, params):
     if recipe.optimizer == "adam":
         return torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
-    return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
+    return torch.optim.SGD(
+        params, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay
+    )
 
 
-def _build(recipe: Recipe, arch: str, arch_params: dict | None, in_channels: int, num_classes: int,
-           device: str) -> BenchModel:
+def _build(
+    recipe: Recipe,
+    arch: str,
+    arch_params: dict | None,
+    in_channels: int,
+    num_classes: int,
+    device: str,
+) -> BenchModel:
     """The untrained network; its initial weights come from the recipe's seed, not global state."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(recipe.seed)
-        net = build_architecture(arch, num_classes, {"in_channels": in_channels, **(arch_params or {})})
+        net = build_architecture(
+            arch, num_classes, {"in_channels": in_channels, **(arch_params or {})}
+        )
     model = BenchModel(net, None).to(device)
     if recipe.method in CAM_METHODS and not model.has_cam:
-        raise SpecError(f"Recipe {recipe.name!r} ({recipe.method}) needs a network with a CAM head; {arch!r} has none.")
+        raise SpecError(
+            f"Recipe {recipe.name!r} ({recipe.method}) needs a network with a CAM head; {arch!r} has none."
+        )
     return model
 
 
-def _resume(state_path: Path, recipe: Recipe, model, optimizer, device: str) -> tuple[int, int, list[dict]]:
+def _resume(
+    state_path: Path, recipe: Recipe, model, optimizer, device: str
+) -> tuple[int, int, list[dict]]:
     """(first epoch to run, optimiser step, log) from ``state.pt`` of the same recipe; else a fresh start."""
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=True)
@@ -103,13 +130,21 @@ class _Loop:
         self.model.train()
         sums, eps = {"loss": 0.0, "acc": 0.0}, 0.0
         for start in range(0, n, recipe.batch_size):
-            idx = order[start:start + recipe.batch_size]
-            eps, loss, correct = self.step(self.x_all[idx].to(self.device), self.y_all[idx].to(self.device), step)
+            idx = order[start : start + recipe.batch_size]
+            eps, loss, correct = self.step(
+                self.x_all[idx].to(self.device), self.y_all[idx].to(self.device), step
+            )
             sums["loss"] += loss * len(idx)
             sums["acc"] += correct
             step += 1
-        return step, {"epoch": epoch, "step": step, "eps": eps, "lr": recipe.lr_schedule.at(step - 1, recipe.lr),
-                      "loss": sums["loss"] / n, "train_acc": sums["acc"] / n}
+        return step, {
+            "epoch": epoch,
+            "step": step,
+            "eps": eps,
+            "lr": recipe.lr_schedule.at(step - 1, recipe.lr),
+            "loss": sums["loss"] / n,
+            "train_acc": sums["acc"] / n,
+        }
 
     def step(self, x: torch.Tensor, y: torch.Tensor, step: int) -> tuple[float, float, float]:
         """One optimiser step at the scheduled ε and rate; (ε, loss, correct count after the step)."""
@@ -117,7 +152,9 @@ class _Loop:
         eps = recipe.eps_schedule.at(step, recipe.eps, self.total)
         for group in self.optimizer.param_groups:
             group["lr"] = recipe.lr_schedule.at(step, recipe.lr)
-        loss, extra = training_loss(self.model, x, y, recipe, eps, _generator(recipe.seed, 1_000_003, step))
+        loss, extra = training_loss(
+            self.model, x, y, recipe, eps, _generator(recipe.seed, 1_000_003, step)
+        )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -128,9 +165,19 @@ class _Loop:
         return eps, value, correct
 
 
-def train(recipe: Recipe, images: np.ndarray, labels: np.ndarray, *, arch: str, arch_params: dict | None = None,
-          dataset: str, out: Path, model_id: str, device: str = "cpu",
-          progress: Callable[[str, int], Callable[..., None]] | None = None) -> TrainResult:
+def train(
+    recipe: Recipe,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    arch: str,
+    arch_params: dict | None = None,
+    dataset: str,
+    out: Path,
+    model_id: str,
+    device: str = "cpu",
+    progress: Callable[[str, int], Callable[..., None]] | None = None,
+) -> TrainResult:
     """Train ``arch`` on uint8 ``images`` (N, C, H, W) with ``recipe``; resume from ``out/state.pt`` if there."""
     out = Path(out)
     x_all = torch.from_numpy(images).float().div_(255.0)
@@ -150,24 +197,38 @@ def train(recipe: Recipe, images: np.ndarray, labels: np.ndarray, *, arch: str, 
         log.append(line)
         write_text_atomic(out / "train_log.jsonl", "".join(json.dumps(r) + "\n" for r in log))
         _save_state(state_path, model, optimizer, epoch, step, log, recipe.digest())
-    return _finish(model, recipe, out, model_id, arch, arch_params, dataset, images.shape[1:], num_classes, log)
+    return _finish(
+        model, recipe, out, model_id, arch, arch_params, dataset, images.shape[1:], num_classes, log
+    )
 
 
-def _finish(model, recipe, out, model_id, arch, arch_params, dataset, input_size, num_classes, log) -> TrainResult:
+def _finish(
+    model, recipe, out, model_id, arch, arch_params, dataset, input_size, num_classes, log
+) -> TrainResult:
     import io
 
     buffer = io.BytesIO()
     torch.save({k: v.cpu() for k, v in model.net.state_dict().items()}, buffer)
     checkpoint = write_bytes_atomic(out / "model.pt", buffer.getvalue())
     sha = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
-    write_text_atomic(out / "recipe.yaml", yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False))
+    write_text_atomic(
+        out / "recipe.yaml", yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
+    )
     entry = {
-        "id": model_id, "dataset": dataset, "num_classes": num_classes,
+        "id": model_id,
+        "dataset": dataset,
+        "num_classes": num_classes,
         "description": f"Trained by `bench train` with recipe {recipe.name} v{recipe.version} "
-                       f"(digest {recipe.digest()}), {recipe.epochs} epochs.",
-        "training": {"method": recipe.method, "threat_model": "Linf" if recipe.eps > 0 else "none",
-                     **({"eps": recipe.eps} if recipe.eps > 0 else {})},
-        "architecture": {"name": arch, "params": {"in_channels": int(input_size[0]), **(arch_params or {})}},
+        f"(digest {recipe.digest()}), {recipe.epochs} epochs.",
+        "training": {
+            "method": recipe.method,
+            "threat_model": "Linf" if recipe.eps > 0 else "none",
+            **({"eps": recipe.eps} if recipe.eps > 0 else {}),
+        },
+        "architecture": {
+            "name": arch,
+            "params": {"in_channels": int(input_size[0]), **(arch_params or {})},
+        },
         "source": {"loader": "user_checkpoint", "path": str(checkpoint.resolve()), "sha256": sha},
         "preprocessing": {"input_size": [int(s) for s in input_size]},
         "tags": ["bench_train"],

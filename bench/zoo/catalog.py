@@ -36,8 +36,10 @@ def read_entry(path: str | Path) -> ModelEntry:
     """Validate a submitted YAML file holding one entry."""
     data, line_of = read_yaml(path)
     if not isinstance(data, dict):
-        raise SpecError(f"{path}: a submission is one YAML mapping (id, dataset, source, ...), "
-                        f"got {type(data).__name__}.")
+        raise SpecError(
+            f"{path}: a submission is one YAML mapping (id, dataset, source, ...), "
+            f"got {type(data).__name__}."
+        )
     return validate(ModelEntry, data, line_of, origin=str(path))
 
 
@@ -50,14 +52,24 @@ def read_zoo(path: str | Path) -> dict[str, ModelEntry]:
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
         raise SpecError(f"{path}: expected a mapping with 'schema_version' and a list 'models'.")
     if data.get("schema_version") != ZOO_SCHEMA_VERSION:
-        raise SpecError(f"{path}: schema_version must be {ZOO_SCHEMA_VERSION}, got {data.get('schema_version')!r}.")
+        raise SpecError(
+            f"{path}: schema_version must be {ZOO_SCHEMA_VERSION}, got {data.get('schema_version')!r}."
+        )
     unknown = sorted(set(data) - {"schema_version", "models", "families"})
     if unknown:
-        raise SpecError(f"{path}: unknown top-level keys {unknown}; a registry holds schema_version, models, families.")
+        raise SpecError(
+            f"{path}: unknown top-level keys {unknown}; a registry holds schema_version, models, families."
+        )
     entries: dict[str, ModelEntry] = {}
     for i, raw in enumerate(data["models"]):
-        entry = validate(ModelEntry, raw, line_of, origin=f"{path} (models[{i}])", prefix=("models", i))
-        _add_unique(entries, entry, f"{path}: id {entry.id!r} appears twice (line {line_of(('models', i))}).")
+        entry = validate(
+            ModelEntry, raw, line_of, origin=f"{path} (models[{i}])", prefix=("models", i)
+        )
+        _add_unique(
+            entries,
+            entry,
+            f"{path}: id {entry.id!r} appears twice (line {line_of(('models', i))}).",
+        )
     for entry, origin in _family_members(path, data.get("families", []), line_of):
         _add_unique(entries, entry, f"{origin}: id {entry.id!r} is already registered.")
     return entries
@@ -77,10 +89,17 @@ def _family_members(path: str | Path, families: object, line_of) -> list[tuple[M
         raise SpecError(f"{path}: 'families' must be a list of families.")
     members = []
     for i, raw in enumerate(families):
-        family = validate(Family, raw, line_of, origin=f"{path} (families[{i}])", prefix=("families", i))
+        family = validate(
+            Family, raw, line_of, origin=f"{path} (families[{i}])", prefix=("families", i)
+        )
         origin = f"{path} (family {family.family!r}, line {line_of(('families', i))})"
         for raw_entry in expand_family(family):
-            members.append((validate(ModelEntry, raw_entry, line_of, origin=origin, prefix=("families", i)), origin))
+            members.append(
+                (
+                    validate(ModelEntry, raw_entry, line_of, origin=origin, prefix=("families", i)),
+                    origin,
+                )
+            )
     return members
 
 
@@ -131,17 +150,31 @@ def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> Model
     crop = re.search(r"(\d+)$", transform or "")
     size = int(crop.group(1)) if crop else (224 if dataset == "imagenet" else 32)
     meta = model_info(dataset, threat, name) or {}
-    paper = {"title": meta["name"], "url": meta.get("link") or None, "authors": meta.get("authors") or None,
-             "venue": meta.get("venue") or None} if meta.get("name") else None
+    paper = (
+        {
+            "title": meta["name"],
+            "url": meta.get("link") or None,
+            "authors": meta.get("authors") or None,
+            "venue": meta.get("venue") or None,
+        }
+        if meta.get("name")
+        else None
+    )
     architecture = f": {meta['architecture']}" if meta.get("architecture") else ""
     return ModelEntry(
         id=f"{ROBUSTBENCH_PREFIX}{dataset}-{threat}-{name}",
         dataset=dataset,
         num_classes=DATASETS[dataset].num_classes,
-        training={"method": "robustbench", "threat_model": threat,
-                  "eps": default_eps(dataset, threat)},
+        training={
+            "method": "robustbench",
+            "threat_model": threat,
+            "eps": default_eps(dataset, threat),
+        },
         source={"loader": "robustbench", "name": name, "dataset": dataset, "threat_model": threat},
-        preprocessing={"input_size": (3, size, size), "transform": transform or ("Res256Crop224" if dataset == "imagenet" else None)},
+        preprocessing={
+            "input_size": (3, size, size),
+            "transform": transform or ("Res256Crop224" if dataset == "imagenet" else None),
+        },
         description=f"RobustBench {dataset} {threat} zoo entry {name}{architecture}",
         paper=paper,
         reported=reported_values(meta) if meta else {},

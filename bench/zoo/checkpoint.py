@@ -58,8 +58,13 @@ def _check_readable_file(path: Path) -> None:
 
 
 # The weights-only unpickler's own refusals (a global, a class, an opcode it does not admit).
-_REFUSAL_REASONS = ("Unsupported global", "unsupported GLOBAL", "is blocked", "Unsupported operand",
-                    "Unsupported class")
+_REFUSAL_REASONS = (
+    "Unsupported global",
+    "unsupported GLOBAL",
+    "is blocked",
+    "Unsupported operand",
+    "Unsupported class",
+)
 
 
 _PICKLE_OPCODES = {ord(op.code) for op in pickletools.opcodes}
@@ -70,7 +75,9 @@ def _is_refusal(message: str) -> bool:
     operand = re.search(r"Unsupported operand (\d+)", message)
     if operand:
         return int(operand.group(1)) in _PICKLE_OPCODES
-    return "WeightsUnpickler error" in message or any(reason in message for reason in _REFUSAL_REASONS)
+    return "WeightsUnpickler error" in message or any(
+        reason in message for reason in _REFUSAL_REASONS
+    )
 
 
 def _refusal_reason(message: str) -> str:
@@ -90,7 +97,9 @@ def _without_unsafe_advice(text: str) -> str:
 
 def _corrupt(path: Path | str, exc: BaseException) -> SpecError:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    cause = _without_unsafe_advice(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
+    cause = _without_unsafe_advice(
+        f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    )
     return SpecError(
         f"Could not read checkpoint {path}: the file is corrupt, truncated or not a PyTorch checkpoint ({cause}). "
         "Download or save it again; check its SHA-256 against the published one."
@@ -111,13 +120,15 @@ def select_key(checkpoint: Any, key_path: str | None) -> Any:
     return node
 
 
-def strip_prefixes(state_dict: Mapping[str, torch.Tensor], prefixes: Sequence[str]) -> dict[str, torch.Tensor]:
+def strip_prefixes(
+    state_dict: Mapping[str, torch.Tensor], prefixes: Sequence[str]
+) -> dict[str, torch.Tensor]:
     """Remove the first matching prefix from each key (e.g. ``module.`` left by DataParallel)."""
     out = {}
     for key, value in state_dict.items():
         for prefix in prefixes:
             if key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
                 break
         out[key] = value
     return out
@@ -125,13 +136,20 @@ def strip_prefixes(state_dict: Mapping[str, torch.Tensor], prefixes: Sequence[st
 
 def load_state_dict_strict(module: nn.Module, state_dict: Any, origin: str) -> nn.Module:
     """Load every tensor or fail naming the missing and unexpected keys (never a silent partial load)."""
-    if not isinstance(state_dict, Mapping) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise SpecError(f"{origin}: expected a state dict of tensors, got {type(state_dict).__name__}.")
+    if not isinstance(state_dict, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state_dict.values()
+    ):
+        raise SpecError(
+            f"{origin}: expected a state dict of tensors, got {type(state_dict).__name__}."
+        )
     own = module.state_dict()
     missing = sorted(set(own) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(own))
-    shapes = [f"{k}: {tuple(state_dict[k].shape)} vs {tuple(v.shape)}"
-              for k, v in own.items() if k in state_dict and state_dict[k].shape != v.shape]
+    shapes = [
+        f"{k}: {tuple(state_dict[k].shape)} vs {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in state_dict and state_dict[k].shape != v.shape
+    ]
     if missing or unexpected or shapes:
         raise SpecError(
             f"{origin} does not fit the architecture: missing keys {missing[:8]}, unexpected keys "

@@ -43,8 +43,15 @@ import pooch
 from bench.assets import OFFLINE_ENV, cache_dir, offline
 from bench.errors import ChecksumError, DownloadError, MissingFileError
 from bench.zoo.resumable import (  # noqa: F401  (ResumableDownloader and the constants are re-exported)
-    CHUNK_BYTES, CONNECT_TIMEOUT_S, PART_SUFFIX, READ_TIMEOUT_S, STREAM_CHUNK_BYTES, ResumableDownloader,
-    _failure_message, _sha256_object, _size,
+    CHUNK_BYTES,
+    CONNECT_TIMEOUT_S,
+    PART_SUFFIX,
+    READ_TIMEOUT_S,
+    STREAM_CHUNK_BYTES,
+    ResumableDownloader,
+    _failure_message,
+    _sha256_object,
+    _size,
 )
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -71,7 +78,9 @@ def fetch(
     dest = (cache_dir() / _checked_subdir(subdir)).resolve() / _checked_fname(url, fname)
     if dest.is_file():
         if expected is not None:
-            verify_sha256(dest, expected, advice=f"Delete {dest} and run again to download it afresh.")
+            verify_sha256(
+                dest, expected, advice=f"Delete {dest} and run again to download it afresh."
+            )
         return dest
     if offline():
         raise MissingFileError(_offline_message(url, dest, expected))
@@ -86,7 +95,7 @@ def content_subdir(kind: str, identity: str, sha256: str | None) -> str:
     or pin is never handed to another one that merely shares its file name.
     """
     pin = _checked_sha256(sha256) or "unpinned"
-    key = hashlib.sha256(f"{identity}\n{pin}".encode("utf-8")).hexdigest()[:20]
+    key = hashlib.sha256(f"{identity}\n{pin}".encode()).hexdigest()[:20]
     return f"{_checked_subdir(kind).as_posix()}/{key}"
 
 
@@ -176,5 +185,3 @@ def _offline_message(url: str, dest: Path, expected: str | None) -> str:
         f"Offline mode ({OFFLINE_ENV}=1) and {dest.name} is not in the cache. Place the file {dest.name}{pin} "
         f"at {dest} — it comes from {url} — or unset {OFFLINE_ENV} to download it."
     )
-
-

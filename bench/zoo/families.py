@@ -33,13 +33,9 @@ from bench.spec import FiniteStrict
 from bench.zoo.sources import Sha256
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
-MAX_MEMBERS = (
-    10_000  # the product of a hostile grid's axes is checked before it is expanded
-)
+MAX_MEMBERS = 10_000  # the product of a hostile grid's axes is checked before it is expanded
 Scalar = str | int | float
-_PLACEHOLDER = re.compile(
-    r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}"
-)
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}")
 # Where a ``files`` row puts each of its fields in the member entry.
 ROW_FIELDS = {
     "sha256": ("source", "sha256"),
@@ -51,9 +47,7 @@ class AxisValue(FiniteStrict):
     """One value of a grid axis: its ``key`` (what ``{axis}`` becomes) and named companions."""
 
     key: Scalar
-    fields: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Scalar] = Field(
-        default_factory=dict
-    )
+    fields: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Scalar] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -72,9 +66,7 @@ class AxisValue(FiniteStrict):
 class Grid(FiniteStrict):
     """The product of named axes, and the entry fields these members add or override."""
 
-    axes: dict[Annotated[str, Field(pattern=NAME_PATTERN)], list[AxisValue]] = Field(
-        min_length=1
-    )
+    axes: dict[Annotated[str, Field(pattern=NAME_PATTERN)], list[AxisValue]] = Field(min_length=1)
     entry: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -114,9 +106,7 @@ def expand_family(family: Family) -> list[dict[str, Any]]:
     Raises SpecError when a placeholder names no axis, a member's file has no row in
     ``files``, or a row of ``files`` belongs to no member.
     """
-    total = sum(
-        math.prod(len(values) for values in grid.axes.values()) for grid in family.grids
-    )
+    total = sum(math.prod(len(values) for values in grid.axes.values()) for grid in family.grids)
     if total > MAX_MEMBERS:
         raise SpecError(
             f"family {family.family!r}: its grids make {total} members; a family may have at most {MAX_MEMBERS}."
@@ -144,10 +134,7 @@ def expand_family(family: Family) -> list[dict[str, Any]]:
 
 def _points(grid: Grid) -> list[dict[str, AxisValue]]:
     names = list(grid.axes)
-    return [
-        dict(zip(names, combo))
-        for combo in itertools.product(*(grid.axes[n] for n in names))
-    ]
+    return [dict(zip(names, combo)) for combo in itertools.product(*(grid.axes[n] for n in names))]
 
 
 def _merged(base: dict, overlay: dict) -> dict:
@@ -171,7 +158,9 @@ def _substitute(value: Any, point: dict[str, AxisValue], family: str) -> Any:
     if not isinstance(value, str):
         return value
     whole = _PLACEHOLDER.fullmatch(value)
-    if whole:  # a value that is one placeholder keeps the axis value's type (a number stays a number)
+    if (
+        whole
+    ):  # a value that is one placeholder keeps the axis value's type (a number stays a number)
         return _lookup(whole, point, family)
     return _PLACEHOLDER.sub(lambda m: str(_lookup(m, point, family)), value)
 

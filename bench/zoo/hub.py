@@ -50,11 +50,7 @@ def hub_cache() -> Path:
 def snapshot_path(repository: str, revision: str, filename: str) -> Path:
     """Where ``hf_hub_download`` puts ``filename`` of ``repository`` at ``revision`` in :func:`hub_cache`."""
     return (
-        hub_cache()
-        / f"models--{repository.replace('/', '--')}"
-        / "snapshots"
-        / revision
-        / filename
+        hub_cache() / f"models--{repository.replace('/', '--')}" / "snapshots" / revision / filename
     )
 
 
@@ -63,9 +59,7 @@ def resolve_url(repository: str, revision: str, filename: str) -> str:
     return f"{hub_endpoint()}/{repository}/resolve/{revision}/{filename}"
 
 
-def hub_file(
-    repository: str, filename: str, *, revision: str, sha256: str | None
-) -> Path:
+def hub_file(repository: str, filename: str, *, revision: str, sha256: str | None) -> Path:
     """The cached path of ``filename`` from ``repository`` at commit ``revision``, downloaded if needed."""
     dest = snapshot_path(repository, revision, filename)
     if offline() and not dest.is_file():

@@ -27,7 +27,9 @@ from bench.zoo.schema import ModelEntry
 Loader = Callable[[ModelEntry], nn.Module]
 LOADERS: Registry[Loader] = Registry("loader")
 
-HF_ENDPOINT_ENV = "BENCH_HF_ENDPOINT"  # also HF_ENDPOINT, as huggingface_hub reads it (bench.zoo.hub)
+HF_ENDPOINT_ENV = (
+    "BENCH_HF_ENDPOINT"  # also HF_ENDPOINT, as huggingface_hub reads it (bench.zoo.hub)
+)
 
 
 def _architecture(entry: ModelEntry) -> nn.Module:
@@ -75,7 +77,9 @@ def check_entry_files(entry: ModelEntry) -> None:
 def _user_path(entry: ModelEntry) -> Path:
     path = Path(entry.source.path).expanduser()
     if not path.is_file():
-        raise MissingFileError(f"Checkpoint of {entry.id!r} not found: place it at {path.resolve()}.")
+        raise MissingFileError(
+            f"Checkpoint of {entry.id!r} not found: place it at {path.resolve()}."
+        )
     return path
 
 
@@ -117,12 +121,19 @@ def load_proper_interpretability(entry: ModelEntry) -> nn.Module:
     path = _verified(assets.asset_path(src.asset), src.sha256)
     arch = entry.architecture
     assert arch is not None
-    return load_paper001(arch.name, path, num_classes=entry.num_classes,
-                         in_channels=int(arch.params.get("in_channels", 3)))
+    return load_paper001(
+        arch.name,
+        path,
+        num_classes=entry.num_classes,
+        in_channels=int(arch.params.get("in_channels", 3)),
+    )
 
 
-def robustness_state_dict(checkpoint: object, origin: str, prefix: str = "module.model.",
-                          ) -> tuple[dict, tuple[float, ...], tuple[float, ...]]:
+def robustness_state_dict(
+    checkpoint: object,
+    origin: str,
+    prefix: str = "module.model.",
+) -> tuple[dict, tuple[float, ...], tuple[float, ...]]:
     """Classifier weights and normalizer of a MadryLab ``robustness`` checkpoint.
 
     The layout is ``{'model': {'module.normalizer.new_mean', 'module.normalizer.new_std',
@@ -130,7 +141,11 @@ def robustness_state_dict(checkpoint: object, origin: str, prefix: str = "module
     attacker's copy of the classifier is dropped. ``prefix`` is ``module.model.model.`` for a
     torchvision network the library wrapped (``add_custom_forward=True``).
     """
-    sd = checkpoint.get("model", checkpoint.get("state_dict")) if isinstance(checkpoint, dict) else None
+    sd = (
+        checkpoint.get("model", checkpoint.get("state_dict"))
+        if isinstance(checkpoint, dict)
+        else None
+    )
     if not isinstance(sd, dict):
         raise SpecError(f"{origin} is not a robustness-library checkpoint (no 'model' state dict).")
     try:
@@ -138,7 +153,7 @@ def robustness_state_dict(checkpoint: object, origin: str, prefix: str = "module
         std = tuple(sd["module.normalizer.new_std"].flatten().tolist())
     except KeyError:
         raise SpecError(f"{origin} has no module.normalizer.new_mean/new_std.") from None
-    weights = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    weights = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
     if not weights:
         raise SpecError(f"{origin} has no '{prefix}*' weights.")
     return weights, mean, std
@@ -146,10 +161,15 @@ def robustness_state_dict(checkpoint: object, origin: str, prefix: str = "module
 
 def _check_normalization(entry: ModelEntry, mean: tuple, std: tuple, origin: str) -> None:
     norm = entry.preprocessing.normalization
-    close = norm is not None and len(norm.mean) == len(mean) and all(
-        abs(a - b) < 1e-5 for a, b in zip(norm.mean + norm.std, mean + std))
+    close = (
+        norm is not None
+        and len(norm.mean) == len(mean)
+        and all(abs(a - b) < 1e-5 for a, b in zip(norm.mean + norm.std, mean + std))
+    )
     if not close:
-        raise SpecError(f"{origin} normalizes with mean {mean}, std {std}, but entry {entry.id!r} says {norm}.")
+        raise SpecError(
+            f"{origin} normalizes with mean {mean}, std {std}, but entry {entry.id!r} says {norm}."
+        )
 
 
 def robust_models_transfer_file(entry: ModelEntry) -> Path:
@@ -169,7 +189,9 @@ def robust_models_transfer_file(entry: ModelEntry) -> Path:
 def load_robust_models_transfer(entry: ModelEntry) -> nn.Module:
     """Load a MadryLab robust-models-transfer checkpoint; its normalizer must match the entry."""
     path = robust_models_transfer_file(entry)
-    weights, mean, std = robustness_state_dict(safe_torch_load(path), str(path), entry.source.classifier_prefix)
+    weights, mean, std = robustness_state_dict(
+        safe_torch_load(path), str(path), entry.source.classifier_prefix
+    )
     _check_normalization(entry, mean, std, str(path))
     return load_state_dict_strict(_architecture(entry), weights, origin=str(path))
 

@@ -38,11 +38,7 @@ def reported_accuracy_gap(
     not the whole set of ``set_size`` images.
     """
     reported = entry.reported.get("clean_accuracy")
-    if (
-        reported is None
-        or n_evaluated != set_size
-        or abs(measured - reported) <= tolerance
-    ):
+    if reported is None or n_evaluated != set_size or abs(measured - reported) <= tolerance:
         return None
     return (
         f"{entry.id}: clean accuracy on the full {entry.dataset} validation set ({set_size} images) is "

@@ -50,7 +50,11 @@ class ResumableDownloader:
         self.sha256: str | None = None  # of the content last handed to pooch
 
     def __call__(
-        self, url: str, output_file: str | IO[bytes], pooch_obj: object = None, check_only: bool = False
+        self,
+        url: str,
+        output_file: str | IO[bytes],
+        pooch_obj: object = None,
+        check_only: bool = False,
     ) -> bool | None:
         if check_only:
             return self._exists(url)
@@ -88,7 +92,9 @@ class ResumableDownloader:
             response = self._get(url, 0)
         if response.status_code not in (200, 206):
             response.close()
-            raise DownloadError(f"Download of {url} failed: HTTP {response.status_code} {response.reason}.")
+            raise DownloadError(
+                f"Download of {url} failed: HTTP {response.status_code} {response.reason}."
+            )
         if _is_html_type(response.headers.get("Content-Type", "")):
             head = next(response.iter_content(_HTML_HEAD_BYTES), b"")
             response.close()
@@ -100,7 +106,9 @@ class ResumableDownloader:
         """Append (206) or write afresh (200) the body into the part, hashing it on the way."""
         offset = _size(self.part) if response.status_code == 206 else 0
         if _range_start(response) not in (None, offset):
-            raise DownloadError(f"Download of {url} failed: the server sent bytes from an unexpected offset.")
+            raise DownloadError(
+                f"Download of {url} failed: the server sent bytes from an unexpected offset."
+            )
         digest = _sha256_object(self.part) if offset else hashlib.sha256()
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length and length.isdigit() else None
@@ -111,7 +119,9 @@ class ResumableDownloader:
                 digest.update(chunk)
                 advance(len(chunk))
         if total is not None and _size(self.part) != total:
-            raise DownloadError(_failure_message(url, f"{_size(self.part)} of {total} bytes received", self.part))
+            raise DownloadError(
+                _failure_message(url, f"{_size(self.part)} of {total} bytes received", self.part)
+            )
         self.sha256 = digest.hexdigest()
 
     def _reject_html_part(self, url: str) -> None:
@@ -132,7 +142,9 @@ class ResumableDownloader:
 
 
 @contextmanager
-def _progress_bar(enabled: bool, name: str, total: int | None, done: int) -> Iterator[Callable[[int], None]]:
+def _progress_bar(
+    enabled: bool, name: str, total: int | None, done: int
+) -> Iterator[Callable[[int], None]]:
     """Yield a function that advances a rich progress bar on stderr (a no-op when disabled)."""
     if not enabled:
         yield lambda n: None
@@ -164,7 +176,7 @@ def _failure_message(url: str, cause: object, part: Path | None) -> str:
     if kept:
         advice = f" The {kept} bytes received are kept in {part}; run again to resume."
     elif part is not None:
-        advice = f" Without network access, fetch it elsewhere and place it at {part.with_name(part.name[:-len(PART_SUFFIX)])}."
+        advice = f" Without network access, fetch it elsewhere and place it at {part.with_name(part.name[: -len(PART_SUFFIX)])}."
     else:
         advice = ""
     return f"Download of {url} failed: {cause}.{advice}"

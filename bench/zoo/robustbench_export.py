@@ -99,9 +99,7 @@ def _metadata(result: Result) -> dict[str, Any]:
     if entry.source.loader == "robustbench":
         from bench.zoo.robustbench_info import model_info
 
-        info = model_info(
-            entry.source.dataset, entry.source.threat_model, entry.source.name
-        )
+        info = model_info(entry.source.dataset, entry.source.threat_model, entry.source.name)
         if info is not None:
             return {k: info[k] for k in METADATA_FIELDS}
     paper = entry.paper

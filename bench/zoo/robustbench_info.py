@@ -66,9 +66,7 @@ def robustbench_record(entry, values: list) -> list[str]:
     """
     src = entry.source
     info = (
-        model_info(src.dataset, src.threat_model, src.name)
-        if src.loader == "robustbench"
-        else None
+        model_info(src.dataset, src.threat_model, src.name) if src.loader == "robustbench" else None
     )
     if info is None:
         return []
@@ -112,18 +110,14 @@ def read_checkout(checkout: Path) -> tuple[dict[str, dict[str, Any]], str]:
         if n.endswith(".json") and n.count("/") == 3
     ]
     records = {
-        n[len("model_info/") : -len(".json")]: json.loads(
-            _git(git, "show", f"HEAD:{n}")
-        )
+        n[len("model_info/") : -len(".json")]: json.loads(_git(git, "show", f"HEAD:{n}"))
         for n in sorted(names)
     }
     return records, commit
 
 
 def _git(git: list[str], *args: str) -> str:
-    return subprocess.run(
-        [*git, *args], capture_output=True, text=True, check=True
-    ).stdout
+    return subprocess.run([*git, *args], capture_output=True, text=True, check=True).stdout
 
 
 def write_table(checkout: Path, out: Path = DATA_FILE) -> int:

@@ -30,9 +30,7 @@ from bench.zoo.schema import ModelEntry
 _CAUSE_CHARS = 200
 
 
-def robustbench_files(
-    name: str, dataset: str, threat_model: str, model_dir: Path
-) -> list[Path]:
+def robustbench_files(name: str, dataset: str, threat_model: str, model_dir: Path) -> list[Path]:
     """Where robustbench's ``load_model`` keeps the checkpoint file(s) of a zoo entry."""
     from bench.compat import import_robustbench
 
@@ -114,9 +112,7 @@ def download_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def _download_message(
-    entry: ModelEntry, missing: list[Path], exc: BaseException
-) -> str:
+def _download_message(entry: ModelEntry, missing: list[Path], exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     cause = (lines[-1] if lines else type(exc).__name__)[:_CAUSE_CHARS]
     where = (

@@ -59,7 +59,9 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid: Any) -> Any:
         """Refuse every persistent id: a plain array pickle never uses one."""
-        raise UnsafeCheckpointError(f"Refused to load {self._source}: it uses persistent ids ({pid!r}).")
+        raise UnsafeCheckpointError(
+            f"Refused to load {self._source}: it uses persistent ids ({pid!r})."
+        )
 
 
 def _as_array(item: Any, where: str, source: str) -> np.ndarray:
@@ -76,12 +78,18 @@ def _as_array(item: Any, where: str, source: str) -> np.ndarray:
 def validate_layer_list(obj: Any, source: str) -> list[tuple[np.ndarray, ...]]:
     """Check ``obj`` is a list of tuples/lists of numeric numpy arrays; return it as tuples."""
     if not isinstance(obj, list):
-        raise SpecError(f"{source}: expected a list of (W, b) tuples, found a {type(obj).__name__}.")
+        raise SpecError(
+            f"{source}: expected a list of (W, b) tuples, found a {type(obj).__name__}."
+        )
     layers = []
     for i, entry in enumerate(obj):
         if not isinstance(entry, (tuple, list)) or not entry:
-            raise SpecError(f"{source}: entry {i} is a {type(entry).__name__}, expected a non-empty tuple of arrays.")
-        layers.append(tuple(_as_array(a, f"entry {i} item {j}", source) for j, a in enumerate(entry)))
+            raise SpecError(
+                f"{source}: entry {i} is a {type(entry).__name__}, expected a non-empty tuple of arrays."
+            )
+        layers.append(
+            tuple(_as_array(a, f"entry {i} item {j}", source) for j, a in enumerate(entry))
+        )
     return layers
 
 
@@ -100,5 +108,7 @@ def load_numpy_pickle(path: str | os.PathLike) -> list[tuple[np.ndarray, ...]]:
         except UnsafeCheckpointError:
             raise
         except Exception as exc:  # truncated or garbled: pickle raises many kinds
-            raise SpecError(f"{path} is not a readable pickle ({type(exc).__name__}: {exc}).") from None
+            raise SpecError(
+                f"{path} is not a readable pickle ({type(exc).__name__}: {exc})."
+            ) from None
     return validate_layer_list(obj, str(path))

@@ -43,7 +43,9 @@ class Normalization(FiniteStrict):
 class Preprocessing(FiniteStrict):
     """How raw test images become the model's [0,1] input; normalization is inside the model."""
 
-    input_size: tuple[Dimension, Dimension, Dimension] = Field(description="C, H, W of the model input")
+    input_size: tuple[Dimension, Dimension, Dimension] = Field(
+        description="C, H, W of the model input"
+    )
     transform: str | None = Field(
         default=None,
         description="RobustBench preprocessing name for folder data sets (Res256Crop224, Crop288, ...)",
@@ -54,7 +56,9 @@ class Preprocessing(FiniteStrict):
 class Training(FiniteStrict):
     """What the model was trained for."""
 
-    method: str = Field(description="standard, pgd_at, trades, int, int2, certified, ... (free text)")
+    method: str = Field(
+        description="standard, pgd_at, trades, int, int2, certified, ... (free text)"
+    )
     threat_model: ThreatModel = "none"
     eps: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
@@ -83,8 +87,10 @@ class Architecture(FiniteStrict):
         if value not in ARCHITECTURES:
             from bench.registry import suggest
 
-            raise ValueError(f"unknown architecture {value!r}.{suggest(value, ARCHITECTURES.names())} "
-                             f"Registered: {', '.join(ARCHITECTURES.names())}")
+            raise ValueError(
+                f"unknown architecture {value!r}.{suggest(value, ARCHITECTURES.names())} "
+                f"Registered: {', '.join(ARCHITECTURES.names())}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -120,7 +126,9 @@ class ModelEntry(FiniteStrict):
     preprocessing: Preprocessing
     description: str | None = None
     paper: Paper | None = None
-    reported: dict[str, float] = Field(default_factory=dict, description="numbers the authors report")
+    reported: dict[str, float] = Field(
+        default_factory=dict, description="numbers the authors report"
+    )
     tags: tuple[str, ...] = ()
 
     @field_validator("id")
@@ -136,5 +144,7 @@ class ModelEntry(FiniteStrict):
         if needs and self.architecture is None:
             raise ValueError(f"loader {self.source.loader!r} needs an 'architecture'")
         if not needs and self.architecture is not None:
-            raise ValueError(f"loader {self.source.loader!r} builds its own architecture; remove 'architecture'")
+            raise ValueError(
+                f"loader {self.source.loader!r} builds its own architecture; remove 'architecture'"
+            )
         return self

@@ -28,7 +28,9 @@ def _relative_inside(value: str) -> str:
 RelativePath = Annotated[str, AfterValidator(_relative_inside)]
 KeyPath = Annotated[
     str | None,
-    Field(description="where the state dict sits in the checkpoint: dotted keys/indices, e.g. 'state_dict.0'"),
+    Field(
+        description="where the state dict sits in the checkpoint: dotted keys/indices, e.g. 'state_dict.0'"
+    ),
 ]
 
 
@@ -44,7 +46,9 @@ class PackageFile(StateDictFields):
 
     loader: Literal["package_file"]
     package: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    resource: RelativePath = Field(description="path inside the package, e.g. examples/model_test.pt")
+    resource: RelativePath = Field(
+        description="path inside the package, e.g. examples/model_test.pt"
+    )
     sha256: Sha256 | None = None
 
 
@@ -52,7 +56,9 @@ class SharedAsset(StateDictFields):
     """A state-dict file in the shared assets folder (``--assets`` / ``BENCH_ASSETS``)."""
 
     loader: Literal["shared_asset"]
-    asset: RelativePath = Field(description="path relative to the assets folder, e.g. models/captum/cifar_torchvision.pt")
+    asset: RelativePath = Field(
+        description="path relative to the assets folder, e.g. models/captum/cifar_torchvision.pt"
+    )
     sha256: Sha256 | None = None
 
 
@@ -89,22 +95,35 @@ class RobustModelsTransfer(FiniteStrict):
     """
 
     loader: Literal["robust_models_transfer"]
-    file: str = Field(pattern=r"^[A-Za-z0-9_.\-]+\.ckpt$", description="file name in the Hugging Face repository")
-    repository: str = Field(default="madrylab/robust-imagenet-models",
-                            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$",
-                                 description="the Hub commit the file is downloaded at (40 hex digits)")
-    url: str | None = Field(default=None, pattern=r"^https?://", description="override the download URL")
+    file: str = Field(
+        pattern=r"^[A-Za-z0-9_.\-]+\.ckpt$", description="file name in the Hugging Face repository"
+    )
+    repository: str = Field(
+        default="madrylab/robust-imagenet-models",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+    )
+    revision: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{40}$",
+        description="the Hub commit the file is downloaded at (40 hex digits)",
+    )
+    url: str | None = Field(
+        default=None, pattern=r"^https?://", description="override the download URL"
+    )
     sha256: Sha256 | None = None
     classifier_prefix: str = Field(
-        default="module.model.", pattern=r"^[A-Za-z0-9_.]+\.$",
+        default="module.model.",
+        pattern=r"^[A-Za-z0-9_.]+\.$",
         description="key prefix of the classifier's weights: 'module.model.' for the robustness library's own "
-                    "architectures, 'module.model.model.' for torchvision ones it wraps (add_custom_forward)")
+        "architectures, 'module.model.model.' for torchvision ones it wraps (add_custom_forward)",
+    )
 
     @model_validator(mode="after")
     def _pinned_revision(self) -> RobustModelsTransfer:
         if self.url is None and self.revision is None:
-            raise ValueError("a Hub download needs 'revision', the commit to download at (40 hex digits)")
+            raise ValueError(
+                "a Hub download needs 'revision', the commit to download at (40 hex digits)"
+            )
         return self
 
 
@@ -117,9 +136,21 @@ class RobustBench(FiniteStrict):
     threat_model: Literal["Linf", "L2", "corruptions"]
 
 
-SOURCE_SCHEMAS = (PackageFile, SharedAsset, UserCheckpoint, ProperInterpretability, RobustModelsTransfer, RobustBench)
+SOURCE_SCHEMAS = (
+    PackageFile,
+    SharedAsset,
+    UserCheckpoint,
+    ProperInterpretability,
+    RobustModelsTransfer,
+    RobustBench,
+)
 SOURCE_KINDS = tuple(get_args(cls.model_fields["loader"].annotation)[0] for cls in SOURCE_SCHEMAS)
 SourceSpec = Annotated[Union[SOURCE_SCHEMAS], Field(discriminator="loader")]  # noqa: UP007 - a tuple of classes
 
-LOADERS_NEEDING_ARCHITECTURE = {"package_file", "shared_asset", "user_checkpoint", "proper_interpretability",
-                                "robust_models_transfer"}
+LOADERS_NEEDING_ARCHITECTURE = {
+    "package_file",
+    "shared_asset",
+    "user_checkpoint",
+    "proper_interpretability",
+    "robust_models_transfer",
+}

@@ -32,7 +32,15 @@ PAPER_EPS = {
     "cifar_smallgap_normal": [0.650, 0.015, 0.000, 0.000, 0.000, None, None],
     "cifar_smallgap_adv": [0.505, 0.470, 0.380, 0.330, 0.285, None, None],
     "cifar_smallgap_trades": [0.630, 0.465, 0.355, 0.235, 0.140, None, None],
-    "cifar_smallgap_intone": [0.530, 0.450, 0.345, 0.290, 0.215, None, None],  # A4 prints it as "Int"
+    "cifar_smallgap_intone": [
+        0.530,
+        0.450,
+        0.345,
+        0.290,
+        0.215,
+        None,
+        None,
+    ],  # A4 prints it as "Int"
     "cifar_smallgap_int": [0.525, 0.435, 0.360, 0.295, 0.230, None, None],  # A4: "IG-Norm"
     "cifar_smallgap_intadv": [0.390, 0.365, 0.325, 0.310, 0.285, None, None],  # A4: "IG-Norm-Sum"
     "cifar_smallgap_int2": [0.470, 0.430, 0.360, 0.330, 0.260, None, None],
@@ -97,7 +105,9 @@ def cell(ours: float | None, paper: float | None) -> str:
 
 def flags_by_id(result, metric: str, value: str) -> dict[str, int]:
     flags = result.details[metric]["robust_flags"]
-    return dict(zip(result.provenance.sample_ids, flags[value] if isinstance(flags, dict) else flags))
+    return dict(
+        zip(result.provenance.sample_ids, flags[value] if isinstance(flags, dict) else flags)
+    )
 
 
 def autoattack_section(pairs: list[tuple[dict, dict, dict, str, int]]) -> list[str]:
@@ -105,12 +115,17 @@ def autoattack_section(pairs: list[tuple[dict, dict, dict, str, int]]) -> list[s
 
     `pairs`: (PGD results, AutoAttack results, paper rows, ε, index of ε in the paper rows) per data set.
     """
-    lines = ["", "## AutoAttack (standard) against the paper's PGD-200, same images", "",
-             "From `cifar10-autoattack` / `mnist-autoattack` (APGD-CE, APGD-T, FAB-T, Square; 8/255 on CIFAR-10, "
-             "0.3 on MNIST) and the `-pgd-paper001` runs, on the first n test images both runs have. *Broken by AA "
-             "only*: images PGD-200 leaves correctly classified and AutoAttack does not.", "",
-             "| model | ε | n | PGD-200 | AutoAttack | broken by AA only | broken by PGD only | paper's PGD-200 |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "## AutoAttack (standard) against the paper's PGD-200, same images",
+        "",
+        "From `cifar10-autoattack` / `mnist-autoattack` (APGD-CE, APGD-T, FAB-T, Square; 8/255 on CIFAR-10, "
+        "0.3 on MNIST) and the `-pgd-paper001` runs, on the first n test images both runs have. *Broken by AA "
+        "only*: images PGD-200 leaves correctly classified and AutoAttack does not.",
+        "",
+        "| model | ε | n | PGD-200 | AutoAttack | broken by AA only | broken by PGD only | paper's PGD-200 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for pgd, aa, paper_rows, eps, column in pairs:
         for mid, paper in paper_rows.items():
             if mid not in pgd or mid not in aa:
@@ -122,32 +137,45 @@ def autoattack_section(pairs: list[tuple[dict, dict, dict, str, int]]) -> list[s
             p_acc, a_acc = sum(p_flags[i] for i in common) / n, sum(a_flags[i] for i in common) / n
             aa_only = sum(p_flags[i] and not a_flags[i] for i in common)
             pgd_only = sum(a_flags[i] and not p_flags[i] for i in common)
-            lines.append(f"| {mid} | {eps} | {n} | {p_acc:.3f} | {a_acc:.3f} | {aa_only} | {pgd_only} "
-                         f"| {paper[column]:.3f} |")
+            lines.append(
+                f"| {mid} | {eps} | {n} | {p_acc:.3f} | {a_acc:.3f} | {aa_only} | {pgd_only} "
+                f"| {paper[column]:.3f} |"
+            )
     return lines
 
 
 def steps_table(results: dict, order: dict, paper_rows: dict, eps: str) -> list[str]:
-    lines = ["| model | n | " + " | ".join(f"{k} steps" for k in STEPS) + " | FGSM (one step of ε) |",
-             "|---|---|" + "---|" * (len(STEPS) + 1)]
+    lines = [
+        "| model | n | " + " | ".join(f"{k} steps" for k in STEPS) + " | FGSM (one step of ε) |",
+        "|---|---|" + "---|" * (len(STEPS) + 1),
+    ]
     for mid in [m for m in order if m in results]:
         r = results[mid]
         paper = paper_rows.get(mid, [None] * len(STEPS))
         ours = [r.metrics.get(f"pgd{k}_acc@{eps}") for k in STEPS]
-        lines.append(f"| {mid} | {len(r.provenance.sample_ids)} | " + " | ".join(cell(o, p) for o, p in zip(ours, paper))
-                     + f" | {cell(r.metrics.get(f'fgsm_acc@{eps}'), None)} |")
+        lines.append(
+            f"| {mid} | {len(r.provenance.sample_ids)} | "
+            + " | ".join(cell(o, p) for o, p in zip(ours, paper))
+            + f" | {cell(r.metrics.get(f'fgsm_acc@{eps}'), None)} |"
+        )
     return lines
 
 
 def eps_table(results: dict, paper_rows: dict, grid: list[str]) -> list[str]:
-    lines = ["| model | n | " + " | ".join(f"ε={e}" for e in grid) + " | flags |", "|---|---|" + "---|" * (len(grid) + 1)]
+    lines = [
+        "| model | n | " + " | ".join(f"ε={e}" for e in grid) + " | flags |",
+        "|---|---|" + "---|" * (len(grid) + 1),
+    ]
     for mid, paper in paper_rows.items():
         r = results.get(mid)
         if r is None:
             continue
         ours = [r.metrics.get(f"pgd200_acc@{e}") for e in grid]
-        lines.append(f"| {mid} | {len(r.provenance.sample_ids)} | " + " | ".join(cell(o, p) for o, p in zip(ours, paper))
-                     + f" | {len(r.flags)} |")
+        lines.append(
+            f"| {mid} | {len(r.provenance.sample_ids)} | "
+            + " | ".join(cell(o, p) for o, p in zip(ours, paper))
+            + f" | {len(r.flags)} |"
+        )
     return lines
 
 
@@ -156,27 +184,48 @@ def main(results_dir: Path) -> str:
     results = {r.model.id: r for r in everything if r.protocol["name"] == "cifar10-pgd-paper001"}
     mnist = {r.model.id: r for r in everything if r.protocol["name"] == "mnist-pgd-paper001"}
     autoattack = {r.model.id: r for r in everything if r.protocol["name"] == "cifar10-autoattack"}
-    mnist_autoattack = {r.model.id: r for r in everything if r.protocol["name"] == "mnist-autoattack"}
-    lines = ["# PGD accuracy of paper 001's released networks (ours, with the paper's in brackets)", "",
-             "Generated by `python docs/tools/pgd_paper001_table.py` from the `cifar10-pgd-paper001`, "
-             "`mnist-pgd-paper001`, `cifar10-autoattack` and `mnist-autoattack` result files in `leaderboards/results/`. PGD: untargeted "
-             "cross-entropy, fixed step 0.01, no random start, last iterate scored, on the **first** n test images "
-             "(the paper: 200 random test images). Rows appear for the networks we have run.", "",
-             "## CIFAR-10: 200-step PGD accuracy over ε (paper: Table 1 for WResnet, Table A4 for Small)", ""]
+    mnist_autoattack = {
+        r.model.id: r for r in everything if r.protocol["name"] == "mnist-autoattack"
+    }
+    lines = [
+        "# PGD accuracy of paper 001's released networks (ours, with the paper's in brackets)",
+        "",
+        "Generated by `python docs/tools/pgd_paper001_table.py` from the `cifar10-pgd-paper001`, "
+        "`mnist-pgd-paper001`, `cifar10-autoattack` and `mnist-autoattack` result files in `leaderboards/results/`. PGD: untargeted "
+        "cross-entropy, fixed step 0.01, no random start, last iterate scored, on the **first** n test images "
+        "(the paper: 200 random test images). Rows appear for the networks we have run.",
+        "",
+        "## CIFAR-10: 200-step PGD accuracy over ε (paper: Table 1 for WResnet, Table A4 for Small)",
+        "",
+    ]
     lines += eps_table(results, PAPER_EPS, EPS)
-    lines += ["", "## MNIST: 200-step PGD accuracy over ε (paper: Table 1 for Small, Table A4 for Pool)", ""]
+    lines += [
+        "",
+        "## MNIST: 200-step PGD accuracy over ε (paper: Table 1 for Small, Table A4 for Pool)",
+        "",
+    ]
     lines += eps_table(mnist, PAPER_MNIST, MNIST_EPS)
-    lines += ["", "## CIFAR-10: PGD accuracy over steps at ε = 8/255 (paper: Table A3, WResnet)", ""]
+    lines += [
+        "",
+        "## CIFAR-10: PGD accuracy over steps at ε = 8/255 (paper: Table A3, WResnet)",
+        "",
+    ]
     lines += steps_table(results, PAPER_EPS, PAPER_STEPS, "8/255")
     lines += ["", "## MNIST: PGD accuracy over steps at ε = 0.3 (paper: Table A3, Small)", ""]
     lines += steps_table(mnist, PAPER_MNIST, PAPER_STEPS_MNIST, "0.3")
-    lines += autoattack_section([(results, autoattack, PAPER_EPS, "8/255", 4),
-                                 (mnist, mnist_autoattack, PAPER_MNIST, "0.3", 4)])
+    lines += autoattack_section(
+        [
+            (results, autoattack, PAPER_EPS, "8/255", 4),
+            (mnist, mnist_autoattack, PAPER_MNIST, "0.3", 4),
+        ]
+    )
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
     out = Path("docs/results/pgd-paper001.md")
     mark = "<!-- Generated by `python docs/tools/pgd_paper001_table.py` from result files. Do not edit by hand. -->"
-    out.write_text(mark + "\n" + main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("leaderboards/results")))
+    out.write_text(
+        mark + "\n" + main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("leaderboards/results"))
+    )
     print(f"wrote {out}")

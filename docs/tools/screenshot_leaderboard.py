@@ -28,19 +28,33 @@ from pathlib import Path
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WINDOW = (1920, 1000)
 PAGE = "index.html#dataset=cifar10"
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions", "--force-device-scale-factor=1",
-                  "--hide-scrollbars", "--font-render-hinting=none",
-                  # a request for anything but 127.0.0.1 fails here instead of leaving the machine
-                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--proxy-server=http://127.0.0.1:9")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--force-device-scale-factor=1",
+    "--hide-scrollbars",
+    "--font-render-hinting=none",
+    # a request for anything but 127.0.0.1 fails here instead of leaving the machine
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+)
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def browser_paths() -> tuple[str, str] | None:
     """Chromium and chromedriver from Debian's packages, or None when either is missing."""
     found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).is_file() else None)
-    driver = shutil.which("chromedriver") or (CHROMEDRIVER if Path(CHROMEDRIVER).is_file() else None)
+    driver = shutil.which("chromedriver") or (
+        CHROMEDRIVER if Path(CHROMEDRIVER).is_file() else None
+    )
     return (found, driver) if found and driver else None
 
 
@@ -54,13 +68,19 @@ def chromium(profile: Path, window: tuple[int, int] = WINDOW):
     binary, driver_path = browser_paths() or (CHROMIUM, CHROMEDRIVER)
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={window[0]},{window[1]}"):
+    for flag in (
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--window-size={window[0]},{window[1]}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:  # the viewport itself at exactly ``window`` (a window's size would include the browser's own bars)
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": window[0], "height": window[1], "deviceScaleFactor": 1, "mobile": False})
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": window[0], "height": window[1], "deviceScaleFactor": 1, "mobile": False},
+        )
         yield driver
     finally:
         driver.quit()
@@ -101,12 +121,16 @@ def open_page(driver, url: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(url)
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.documentElement.dataset.ready"))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.ready")
+    )
 
 
 def visible_text_digest(driver) -> str:
     """SHA-256 of the page's rendered text (``innerText`` leaves out what the filter hides)."""
-    return hashlib.sha256(driver.execute_script("return document.body.innerText").encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        driver.execute_script("return document.body.innerText").encode("utf-8")
+    ).hexdigest()
 
 
 def capture(site: Path, profile: Path) -> tuple[bytes, dict[str, str]]:
@@ -120,10 +144,10 @@ def capture(site: Path, profile: Path) -> tuple[bytes, dict[str, str]]:
 def png_texts(png: bytes) -> dict[str, str]:
     """The ``bench-*`` tEXt chunks of a PNG written by :func:`with_text`, without the prefix."""
     texts, at = {}, 8
-    while at + 8 <= len(png) and png[at + 4:at + 8] != b"IEND":
-        length = int.from_bytes(png[at:at + 4], "big")
-        if png[at + 4:at + 8] == b"tEXt":
-            key, _, value = png[at + 8:at + 8 + length].partition(b"\0")
+    while at + 8 <= len(png) and png[at + 4 : at + 8] != b"IEND":
+        length = int.from_bytes(png[at : at + 4], "big")
+        if png[at + 4 : at + 8] == b"tEXt":
+            key, _, value = png[at + 8 : at + 8 + length].partition(b"\0")
             if key.startswith(b"bench-"):
                 texts[key[6:].decode("latin-1")] = value.decode("latin-1")
         at += 12 + length
@@ -136,14 +160,21 @@ def with_text(png: bytes, texts: dict[str, str]) -> bytes:
     chunks = b""
     for key, value in texts.items():
         data = f"bench-{key}".encode("latin-1") + b"\0" + value.encode("latin-1")
-        chunks += len(data).to_bytes(4, "big") + b"tEXt" + data + zlib.crc32(b"tEXt" + data).to_bytes(4, "big")
+        chunks += (
+            len(data).to_bytes(4, "big")
+            + b"tEXt"
+            + data
+            + zlib.crc32(b"tEXt" + data).to_bytes(4, "big")
+        )
     return png[:ihdr_end] + chunks + png[ihdr_end:]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=ROOT / "leaderboards" / "results")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / "leaderboard-cifar10.png")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "docs" / "img" / "leaderboard-cifar10.png"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "site").mkdir()

@@ -24,18 +24,36 @@ from bench.errors import BenchError
 from bench.training import Recipe, get_recipe
 
 
-def study_recipe(base: str, *, epochs: int, warmup_steps: int, ramp_end: int, seed: int,
-                 gamma: float | None = None, name: str | None = None, attack_steps: int | None = None) -> Recipe:
+def study_recipe(
+    base: str,
+    *,
+    epochs: int,
+    warmup_steps: int,
+    ramp_end: int,
+    seed: int,
+    gamma: float | None = None,
+    name: str | None = None,
+    attack_steps: int | None = None,
+) -> Recipe:
     """``base`` with the study's epochs, ε schedule, seed, inner-attack steps and (for the Int family) γ."""
     recipe = get_recipe(base)
-    steps = attack_steps if attack_steps is not None and recipe.method != "standard" else recipe.attack.steps
-    update = {"epochs": epochs, "seed": seed,
-              "eps_schedule": {"warmup_steps": warmup_steps, "ramp_end": ramp_end},
-              "attack": recipe.attack.model_dump() | {"steps": steps},
-              "description": f"{recipe.description} Equal-budget comparison (docs/tools/training_compare.sh): "
-                             f"{epochs} epochs, {warmup_steps} warm-up steps, eps reached at step {ramp_end}, "
-                             + (f"{steps}-step inner attack, " if recipe.method != "standard" else "") +
-                             f"seed {seed}" + (f"; gamma set to {gamma}" if gamma is not None else "") + "."}
+    steps = (
+        attack_steps
+        if attack_steps is not None and recipe.method != "standard"
+        else recipe.attack.steps
+    )
+    update = {
+        "epochs": epochs,
+        "seed": seed,
+        "eps_schedule": {"warmup_steps": warmup_steps, "ramp_end": ramp_end},
+        "attack": recipe.attack.model_dump() | {"steps": steps},
+        "description": f"{recipe.description} Equal-budget comparison (docs/tools/training_compare.sh): "
+        f"{epochs} epochs, {warmup_steps} warm-up steps, eps reached at step {ramp_end}, "
+        + (f"{steps}-step inner attack, " if recipe.method != "standard" else "")
+        + f"seed {seed}"
+        + (f"; gamma set to {gamma}" if gamma is not None else "")
+        + ".",
+    }
     if name:
         update["name"] = name
     if gamma is not None:
@@ -48,7 +66,9 @@ def write_once(recipe: Recipe, out: Path) -> None:
     text = yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False)
     if out.exists():
         if out.read_text() != text:
-            raise BenchError(f"{out} exists and holds a different recipe; remove it (and its run) to change the study.")
+            raise BenchError(
+                f"{out} exists and holds a different recipe; remove it (and its run) to change the study."
+            )
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
@@ -65,8 +85,16 @@ def main(argv: list[str]) -> int:
     p.add_argument("--name")
     args = p.parse_args(argv)
     try:
-        recipe = study_recipe(args.base, epochs=args.epochs, warmup_steps=args.warmup_steps, ramp_end=args.ramp_end,
-                              seed=args.seed, gamma=args.gamma, name=args.name, attack_steps=args.attack_steps)
+        recipe = study_recipe(
+            args.base,
+            epochs=args.epochs,
+            warmup_steps=args.warmup_steps,
+            ramp_end=args.ramp_end,
+            seed=args.seed,
+            gamma=args.gamma,
+            name=args.name,
+            attack_steps=args.attack_steps,
+        )
         write_once(recipe, args.out)
     except (BenchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -21,10 +21,24 @@ def main(results_dir: Path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    results = [r for r in read_results(results_dir) if r.protocol["name"] == "cifar10-training-study"]
-    points = sorted(((r.model.training.method, r.model.training.eps or 0.0, r.metrics[ROBUST], r.metrics["gini_global"],
-                      r.metrics["gini_regional"], r.metrics["clean_accuracy"], r.model.id) for r in results),
-                    key=lambda p: (p[0], p[1]))
+    results = [
+        r for r in read_results(results_dir) if r.protocol["name"] == "cifar10-training-study"
+    ]
+    points = sorted(
+        (
+            (
+                r.model.training.method,
+                r.model.training.eps or 0.0,
+                r.metrics[ROBUST],
+                r.metrics["gini_global"],
+                r.metrics["gini_regional"],
+                r.metrics["clean_accuracy"],
+                r.model.id,
+            )
+            for r in results
+        ),
+        key=lambda p: (p[0], p[1]),
+    )
     fig, ax = plt.subplots(figsize=(5, 3.6), dpi=100)
     for method in sorted({p[0] for p in points}):
         mine = [p for p in points if p[0] == method]
@@ -38,9 +52,14 @@ def main(results_dir: Path) -> str:
     fig.tight_layout()
     out = Path("docs/results/training-sweep-gini-vs-robust.png")
     fig.savefig(out, metadata={"Software": None})
-    rows = ["| model | method | training ε | clean (%) | PGD-20 @ 8/255 (%) | Gini-g | Gini-r |", "|---|---|---|---|---|---|---|"]
-    rows += [f"| {p[6]} | {p[0]} | {p[1] * 255:g}/255 | {100 * p[5]:.1f} | {100 * p[2]:.1f} | {p[3]:.3f} | {p[4]:.3f} |"
-             for p in points]
+    rows = [
+        "| model | method | training ε | clean (%) | PGD-20 @ 8/255 (%) | Gini-g | Gini-r |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {p[6]} | {p[0]} | {p[1] * 255:g}/255 | {100 * p[5]:.1f} | {100 * p[2]:.1f} | {p[3]:.3f} | {p[4]:.3f} |"
+        for p in points
+    ]
     return "\n".join(rows)
 
 

@@ -12,13 +12,43 @@ persistence), ``metric`` (the registered metric and its value records).
 
 from bench.attribution import attribute
 from bench.attribution.methods import image_seeds
-from bench.metrics.inequality.batch import BatchRecord, inequality_batch, noise_batch, occlusion_batch
+from bench.metrics.inequality.batch import (
+    BatchRecord,
+    inequality_batch,
+    noise_batch,
+    occlusion_batch,
+)
 from bench.metrics.inequality.metric import Inequality, per_class
-from bench.metrics.inequality.params import (NOISE_MODES, GiniParams, InequalityParams, NoiseParams, OcclusionParams,
-                                             check_fits, noise_value, occlusion_value)
+from bench.metrics.inequality.params import (
+    NOISE_MODES,
+    GiniParams,
+    InequalityParams,
+    NoiseParams,
+    OcclusionParams,
+    check_fits,
+    noise_value,
+    occlusion_value,
+)
 from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
 
-__all__ = ["NOISE_MODES", "BatchRecord", "GiniParams", "Inequality", "InequalityParams", "NoiseParams",
-           "OcclusionParams", "_load_record", "_resumed_record", "_save_record", "attribute", "check_fits",
-           "image_seeds", "inequality_batch", "noise_batch", "noise_value", "occlusion_batch", "occlusion_value",
-           "per_class"]
+__all__ = [
+    "NOISE_MODES",
+    "BatchRecord",
+    "GiniParams",
+    "Inequality",
+    "InequalityParams",
+    "NoiseParams",
+    "OcclusionParams",
+    "_load_record",
+    "_resumed_record",
+    "_save_record",
+    "attribute",
+    "check_fits",
+    "image_seeds",
+    "inequality_batch",
+    "noise_batch",
+    "noise_value",
+    "occlusion_batch",
+    "occlusion_value",
+    "per_class",
+]

@@ -16,8 +16,15 @@ from bench.attacks import noise as noise_ops
 from bench.attacks.occlusion import Candidates, colour_in, occlusion_attack, patch_centres
 from bench.attribution import attribute, gini_global, gini_regional, input_space
 from bench.attribution.methods import image_seeds
-from bench.metrics.inequality.params import (NOISE_MODES, InequalityParams, NoiseParams, OcclusionParams, noise_value,
-                                             occlusion_value)
+from bench.metrics.inequality.params import (
+    NOISE_MODES,
+    InequalityParams,
+    NoiseParams,
+    OcclusionParams,
+    noise_value,
+    occlusion_value,
+)
+
 
 @dataclass
 class BatchRecord:
@@ -32,7 +39,9 @@ class BatchRecord:
     images: dict[str, torch.Tensor]  # corrupted [0,1]-space images of the main budgets, when kept
 
 
-def noise_batch(space, z, y, attribution, params: NoiseParams, seeds_noise, seeds_random, batch_size, keep):
+def noise_batch(
+    space, z, y, attribution, params: NoiseParams, seeds_noise, seeds_random, batch_size, keep
+):
     """Noise-I / Noise-II / random-pixel error per k: a (B,) bool per value."""
     scores = attribution if params.ranking == "signed" else attribution.abs()
     noise = noise_ops.draw_noise(z, params.distribution, params.std, seeds_noise)
@@ -40,35 +49,68 @@ def noise_batch(space, z, y, attribution, params: NoiseParams, seeds_noise, seed
     keys = noise_ops.random_keys(z.shape, seeds_random, z.device)
     out, images = {}, {}
     for k in params.k:
-        masks = {"noise_random": noise_ops.top_k_mask(keys, k), "noise_i": noise_ops.top_k_mask(scores, k)}
+        masks = {
+            "noise_random": noise_ops.top_k_mask(keys, k),
+            "noise_i": noise_ops.top_k_mask(scores, k),
+        }
         masks["noise_ii"] = masks["noise_i"]
         for mode, how in NOISE_MODES.items():
-            zc = noise_ops.clamp(noise_ops.corrupt(z, masks[mode], noise, how or params.random_mode), z, params.clamp, valid)
+            zc = noise_ops.clamp(
+                noise_ops.corrupt(z, masks[mode], noise, how or params.random_mode),
+                z,
+                params.clamp,
+                valid,
+            )
             out[noise_value(mode, k)] = (space.predict(zc, batch_size) != y).cpu().numpy()
             if keep and k == params.main:
                 images[noise_value(mode, k)] = space.to_pixel(zc).cpu()
     return out, images
 
 
-def occlusion_batch(space, z, y, attribution, params: OcclusionParams, region_size, batch_size, keep):
+def occlusion_batch(
+    space, z, y, attribution, params: OcclusionParams, region_size, batch_size, keep
+):
     """Occlusion success, count, radius and area per budget and colour: paper 000, Algorithm 1."""
     out, images = {}, {}
     for budget in params.budgets:
-        centres = patch_centres(attribution, budget[0], params.centres, params.centre_transform, region_size)
+        centres = patch_centres(
+            attribution, budget[0], params.centres, params.centre_transform, region_size
+        )
         candidates = Candidates.of(*budget, params.loop)
         for colour in params.colors:
-            o = occlusion_attack(space.forward, z, y, centres, candidates, colour_in(space, colour, params.black, z),
-                                 params.patch, pass_size=batch_size)
+            o = occlusion_attack(
+                space.forward,
+                z,
+                y,
+                centres,
+                candidates,
+                colour_in(space, colour, params.black, z),
+                params.patch,
+                pass_size=batch_size,
+            )
             name = occlusion_value(colour, budget)
-            out[name] = {"success": o.success.cpu().numpy(), "count": o.count.numpy(), "radius": o.radius.numpy(),
-                         "area": o.area.numpy()}
+            out[name] = {
+                "success": o.success.cpu().numpy(),
+                "count": o.count.numpy(),
+                "radius": o.radius.numpy(),
+                "area": o.area.numpy(),
+            }
             if keep and budget == params.budgets[0]:
                 images[name] = space.to_pixel(o.occluded).cpu()
     return out, images
 
 
-def inequality_batch(model, x, y, indices, params: InequalityParams, seed: int, batch_size: int,
-                     keep_images: bool = False, predicted: torch.Tensor | None = None) -> BatchRecord:
+def inequality_batch(
+    model,
+    x,
+    y,
+    indices,
+    params: InequalityParams,
+    seed: int,
+    batch_size: int,
+    keep_images: bool = False,
+    predicted: torch.Tensor | None = None,
+) -> BatchRecord:
     """Everything the battery measures on one batch of [0,1] images (see the module docstring).
 
     ``predicted``: the clean predictions when the run already has them (no forward pass then).
@@ -79,26 +121,58 @@ def inequality_batch(model, x, y, indices, params: InequalityParams, seed: int, 
     correct = predicted == y
     measured = correct if params.gini.images == "correct" else torch.ones_like(correct)
     where = measured.nonzero().squeeze(1)
-    attr_space, space = input_space(model, params.attribution.space), input_space(model, params.space)
-    maps = attribute(attr_space, attr_space.to_space(x[where]), y[where], params.attribution,
-                     image_seeds(seed, indices[where.cpu().numpy()], 0)) if len(where) else x[:0]
+    attr_space, space = (
+        input_space(model, params.attribution.space),
+        input_space(model, params.space),
+    )
+    maps = (
+        attribute(
+            attr_space,
+            attr_space.to_space(x[where]),
+            y[where],
+            params.attribution,
+            image_seeds(seed, indices[where.cpu().numpy()], 0),
+        )
+        if len(where)
+        else x[:0]
+    )
     g_global = np.full(len(x), np.nan)
     g_regional = np.full(len(x), np.nan)
     g_global[where.cpu().numpy()] = gini_global(maps, params.gini.transform).cpu().numpy()
     g_regional[where.cpu().numpy()] = (
-        gini_global(maps, params.gini.transform) if params.gini.regional == "no_blocks"
-        else gini_regional(maps, params.gini.transform, params.region_size, params.gini.sum_channels)).cpu().numpy()
+        (
+            gini_global(maps, params.gini.transform)
+            if params.gini.regional == "no_blocks"
+            else gini_regional(
+                maps, params.gini.transform, params.region_size, params.gini.sum_channels
+            )
+        )
+        .cpu()
+        .numpy()
+    )
     attacked = correct[where]
     maps, ids = maps[attacked], indices[where[attacked].cpu().numpy()]
     z, yc = space.to_space(x[correct]), y[correct]
     noise, occlusion, images = {}, {}, {}
     if params.noise and len(z):
-        noise, images = noise_batch(space, z, yc, maps, params.noise, image_seeds(seed, ids, 1),
-                                    image_seeds(seed, ids, 2), batch_size, keep_images)
+        noise, images = noise_batch(
+            space,
+            z,
+            yc,
+            maps,
+            params.noise,
+            image_seeds(seed, ids, 1),
+            image_seeds(seed, ids, 2),
+            batch_size,
+            keep_images,
+        )
     if params.occlusion and len(z):
-        occlusion, occluded = occlusion_batch(space, z, yc, maps, params.occlusion, params.region_size,
-                                              batch_size, keep_images)
+        occlusion, occluded = occlusion_batch(
+            space, z, yc, maps, params.occlusion, params.region_size, batch_size, keep_images
+        )
         images.update(occluded)
     if keep_images:
         images["clean"], images["attribution"] = x[correct].cpu(), maps.cpu()
-    return BatchRecord(np.asarray(indices), correct.cpu().numpy(), g_global, g_regional, noise, occlusion, images)
+    return BatchRecord(
+        np.asarray(indices), correct.cpu().numpy(), g_global, g_regional, noise, occlusion, images
+    )

@@ -8,15 +8,25 @@ import torch
 from bench.atomic import write_npz_atomic
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.metrics.inequality.batch import BatchRecord, inequality_batch
-from bench.metrics.inequality.params import NOISE_MODES, InequalityParams, check_fits, noise_value, occlusion_value
+from bench.metrics.inequality.params import (
+    NOISE_MODES,
+    InequalityParams,
+    check_fits,
+    noise_value,
+    occlusion_value,
+)
 from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
+
 
 def _summary(values: np.ndarray, measured: np.ndarray) -> dict[str, float | int]:
     """Mean and spread over measured images; a measured image without a value had an all-zero map."""
     finite = values[np.isfinite(values)]
-    return {"mean": float(finite.mean()) if len(finite) else float("nan"),
-            "std": float(finite.std()) if len(finite) else float("nan"), "n": int(len(finite)),
-            "n_zero_maps": int((measured & ~np.isfinite(values)).sum())}
+    return {
+        "mean": float(finite.mean()) if len(finite) else float("nan"),
+        "std": float(finite.std()) if len(finite) else float("nan"),
+        "n": int(len(finite)),
+        "n_zero_maps": int((measured & ~np.isfinite(values)).sum()),
+    }
 
 
 def _listed(values: np.ndarray) -> list[float | None]:
@@ -27,7 +37,9 @@ def _listed(values: np.ndarray) -> list[float | None]:
 def per_class(values: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Mean Gini per class (paper 000, A.7), over the images where it was measured."""
     ok = np.isfinite(values)
-    return {str(c): round(float(values[ok & (labels == c)].mean()), 4) for c in np.unique(labels[ok])}
+    return {
+        str(c): round(float(values[ok & (labels == c)].mean()), 4) for c in np.unique(labels[ok])
+    }
 
 
 class Inequality:
@@ -46,14 +58,38 @@ class Inequality:
         from bench.results.values import mean
 
         per_image = detail.get("per_image", {})
-        gini = {"transform": params.gini.transform, "images": params.gini.images,
-                "attribution": params.attribution.method}
-        out = [mean("gini_global", self.name, "gini_global", per_image.get("gini_global", []),
-                    higher_is_better=False, value=values.get("gini_global"), **gini),
-               mean("gini_regional", self.name, "gini_regional", per_image.get("gini_regional", []),
-                    higher_is_better=False, value=values.get("gini_regional"), region_size=params.region_size,
-                    regional=params.gini.regional, **gini)]
-        return out + self._noise_records(values, detail, params) + self._occlusion_records(values, detail, params)
+        gini = {
+            "transform": params.gini.transform,
+            "images": params.gini.images,
+            "attribution": params.attribution.method,
+        }
+        out = [
+            mean(
+                "gini_global",
+                self.name,
+                "gini_global",
+                per_image.get("gini_global", []),
+                higher_is_better=False,
+                value=values.get("gini_global"),
+                **gini,
+            ),
+            mean(
+                "gini_regional",
+                self.name,
+                "gini_regional",
+                per_image.get("gini_regional", []),
+                higher_is_better=False,
+                value=values.get("gini_regional"),
+                region_size=params.region_size,
+                regional=params.gini.regional,
+                **gini,
+            ),
+        ]
+        return (
+            out
+            + self._noise_records(values, detail, params)
+            + self._occlusion_records(values, detail, params)
+        )
 
     def _noise_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
         from bench.results.values import share
@@ -61,10 +97,22 @@ class Inequality:
         if not params.noise:
             return []
         names = [(noise_value(mode, k), mode, k) for k in params.noise.k for mode in NOISE_MODES]
-        return [share(name, self.name, "error_rate", higher_is_better=False, value=values[name],
-                      n=detail["n_correct"], attack=mode, k=k, distribution=params.noise.distribution,
-                      main=k == params.noise.main)
-                for name, mode, k in names if name in values]
+        return [
+            share(
+                name,
+                self.name,
+                "error_rate",
+                higher_is_better=False,
+                value=values[name],
+                n=detail["n_correct"],
+                attack=mode,
+                k=k,
+                distribution=params.noise.distribution,
+                main=k == params.noise.main,
+            )
+            for name, mode, k in names
+            if name in values
+        ]
 
     def _occlusion_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
         from bench.results.values import share
@@ -72,11 +120,27 @@ class Inequality:
         if not params.occlusion:
             return []
         occ = detail.get("occlusion", {})
-        names = [(occlusion_value(c, b), c, b) for b in params.occlusion.budgets for c in params.occlusion.colors]
-        return [share(name, self.name, "error_rate", occ[name]["per_image"]["success"], higher_is_better=False,
-                      attack="occlusion", colour=colour, max_count=budget[0], max_radius=budget[1],
-                      main=budget == params.occlusion.budgets[0])
-                for name, colour, budget in names if name in values]
+        names = [
+            (occlusion_value(c, b), c, b)
+            for b in params.occlusion.budgets
+            for c in params.occlusion.colors
+        ]
+        return [
+            share(
+                name,
+                self.name,
+                "error_rate",
+                occ[name]["per_image"]["success"],
+                higher_is_better=False,
+                attack="occlusion",
+                colour=colour,
+                max_count=budget[0],
+                max_radius=budget[1],
+                main=budget == params.occlusion.budgets[0],
+            )
+            for name, colour, budget in names
+            if name in values
+        ]
 
     def run(self, ctx: RunContext, params: InequalityParams) -> MetricOutput:
         """Measure each batch (or reuse its saved record when resuming), then summarise."""
@@ -87,38 +151,65 @@ class Inequality:
             path = ctx.state_dir / f"batch-{number * ctx.batch_size:07d}.npz"
             record = _resumed_record(path, idx, params)
             if record is None:
-                record = inequality_batch(ctx.model, x, y, idx, params, ctx.seed, ctx.batch_size,
-                                          keep_images=kept < params.examples,
-                                          predicted=ctx.predicted(idx) if ctx.predictions is not None else None)
+                record = inequality_batch(
+                    ctx.model,
+                    x,
+                    y,
+                    idx,
+                    params,
+                    ctx.seed,
+                    ctx.batch_size,
+                    keep_images=kept < params.examples,
+                    predicted=ctx.predicted(idx) if ctx.predictions is not None else None,
+                )
                 _save_record(path, record, params.examples - kept)
                 record = _load_record(path)  # the same arrays a resumed run would read
             kept += len(record.images.get("clean", ()))
             records.append(record)
         return self._output(ctx, params, records)
 
-    def _output(self, ctx: RunContext, params: InequalityParams, records: list[BatchRecord]) -> MetricOutput:
+    def _output(
+        self, ctx: RunContext, params: InequalityParams, records: list[BatchRecord]
+    ) -> MetricOutput:
         correct = np.concatenate([r.correct for r in records])
         labels = ctx.testset.labels[ctx.indices]
         g_global = np.concatenate([r.gini_global for r in records])
         g_regional = np.concatenate([r.gini_regional for r in records])
-        measured = correct.astype(bool) if params.gini.images == "correct" else np.ones(len(correct), dtype=bool)
-        summaries = {"gini_global": _summary(g_global, measured), "gini_regional": _summary(g_regional, measured)}
+        measured = (
+            correct.astype(bool)
+            if params.gini.images == "correct"
+            else np.ones(len(correct), dtype=bool)
+        )
+        summaries = {
+            "gini_global": _summary(g_global, measured),
+            "gini_regional": _summary(g_regional, measured),
+        }
         values = {name: summary["mean"] for name, summary in summaries.items()}
-        detail: dict = {"n_correct": int(correct.sum()), **summaries,
-                        "per_class": {"gini_global": per_class(g_global, labels),
-                                      "gini_regional": per_class(g_regional, labels)},
-                        "per_image": {"gini_global": _listed(g_global), "gini_regional": _listed(g_regional)}}
+        detail: dict = {
+            "n_correct": int(correct.sum()),
+            **summaries,
+            "per_class": {
+                "gini_global": per_class(g_global, labels),
+                "gini_regional": per_class(g_regional, labels),
+            },
+            "per_image": {"gini_global": _listed(g_global), "gini_regional": _listed(g_regional)},
+        }
         for name in dict.fromkeys(k for r in records for k in r.noise):
             changed = np.concatenate([r.noise[name] for r in records if name in r.noise])
             values[name] = float(changed.mean()) if len(changed) else float("nan")
         for name in dict.fromkeys(k for r in records for k in r.occlusion):
-            fields = {f: np.concatenate([r.occlusion[name][f] for r in records if name in r.occlusion])
-                      for f in ("success", "count", "radius", "area")}
-            values[name] = float(fields["success"].mean()) if len(fields["success"]) else float("nan")
+            fields = {
+                f: np.concatenate([r.occlusion[name][f] for r in records if name in r.occlusion])
+                for f in ("success", "count", "radius", "area")
+            }
+            values[name] = (
+                float(fields["success"].mean()) if len(fields["success"]) else float("nan")
+            )
             hit = fields["success"].astype(bool)
             detail.setdefault("occlusion", {})[name] = {
                 "mean_area_of_successes": float(fields["area"][hit].mean()) if hit.any() else None,
-                "per_image": {f: v.astype(float).round(5).tolist() for f, v in fields.items()}}
+                "per_image": {f: v.astype(float).round(5).tolist() for f, v in fields.items()},
+            }
         self._save_examples(ctx, records, params.examples)
         return MetricOutput(values=values, detail=detail)
 
@@ -130,10 +221,18 @@ class Inequality:
             return
         arrays = {k: torch.cat([im[k] for im in kept])[:examples].numpy() for k in kept[0]}
         with torch.no_grad():
-            arrays |= {f"prediction/{k}": ctx.model(torch.from_numpy(v).float().to(ctx.device)).argmax(1).cpu().numpy()
-                       for k, v in arrays.items() if k != "attribution"}
-        write_npz_atomic(ctx.state_dir / "artifacts" / "examples.npz",
-                         {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in arrays.items()})
+            arrays |= {
+                f"prediction/{k}": ctx.model(torch.from_numpy(v).float().to(ctx.device))
+                .argmax(1)
+                .cpu()
+                .numpy()
+                for k, v in arrays.items()
+                if k != "attribution"
+            }
+        write_npz_atomic(
+            ctx.state_dir / "artifacts" / "examples.npz",
+            {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in arrays.items()},
+        )
 
 
 METRICS.register(Inequality.name)(Inequality())

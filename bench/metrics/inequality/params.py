@@ -12,7 +12,14 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from bench.attacks import noise as noise_ops
-from bench.attacks.occlusion import Black, CentreSource, CentreTransform, Colour, LoopOrder, PatchShape
+from bench.attacks.occlusion import (
+    Black,
+    CentreSource,
+    CentreTransform,
+    Colour,
+    LoopOrder,
+    PatchShape,
+)
 from bench.attribution import AttributionParams
 from bench.attribution.gini import Transform
 from bench.attribution.space import SpaceName
@@ -25,24 +32,40 @@ NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}
 class GiniParams(Strict):
     """How Gini-g / Gini-r are computed (paper 000, §3.1): transform, blocks, images."""
 
-    transform: Transform = Field(default="abs", description="abs (the text) or positive (the authors' code)")
-    sum_channels: bool = Field(default=True, description="regional: sum each block over all channels")
+    transform: Transform = Field(
+        default="abs", description="abs (the text) or positive (the authors' code)"
+    )
+    sum_channels: bool = Field(
+        default=True, description="regional: sum each block over all channels"
+    )
     regional: Literal["blocks", "no_blocks"] = Field(
-        default="blocks", description="no_blocks: the authors' first code version, whose shape bug formed no "
-                                      "blocks (Gini-r is then the global Gini of the transformed map)")
-    images: Literal["correct", "all"] = Field(default="correct", description="which selected images Gini averages over")
+        default="blocks",
+        description="no_blocks: the authors' first code version, whose shape bug formed no "
+        "blocks (Gini-r is then the global Gini of the transformed map)",
+    )
+    images: Literal["correct", "all"] = Field(
+        default="correct", description="which selected images Gini averages over"
+    )
 
 
 class NoiseParams(Strict):
     """The inductive noise attack (paper 000, §3.2.1, eq. 5): budgets k, noise, ranking."""
 
-    k: tuple[Annotated[int, Field(ge=1)], ...] = Field(min_length=1, description="sub-pixels corrupted (the paper: 500…20000 on ImageNet)")
-    main_k: int | None = Field(default=None, description="the leaderboard's budget; None: the middle k")
+    k: tuple[Annotated[int, Field(ge=1)], ...] = Field(
+        min_length=1, description="sub-pixels corrupted (the paper: 500…20000 on ImageNet)"
+    )
+    main_k: int | None = Field(
+        default=None, description="the leaderboard's budget; None: the middle k"
+    )
     distribution: noise_ops.Distribution = "normal"
     std: float = Field(default=1.0, gt=0, description="normal: the standard deviation")
     clamp: noise_ops.Clamp = "none"
-    ranking: noise_ops.Ranking = Field(default="signed", description="top-k on the signed or the absolute attribution")
-    random_mode: Literal["add", "replace"] = Field(default="replace", description="the random-pixel baseline adds or replaces")
+    ranking: noise_ops.Ranking = Field(
+        default="signed", description="top-k on the signed or the absolute attribution"
+    )
+    random_mode: Literal["add", "replace"] = Field(
+        default="replace", description="the random-pixel baseline adds or replaces"
+    )
 
     @model_validator(mode="after")
     def _main_in_k(self) -> NoiseParams:
@@ -59,27 +82,43 @@ class NoiseParams(Strict):
 class OcclusionParams(Strict):
     """The inductive occlusion attack (paper 000, §3.2.2, Algorithm 1): budgets, colours."""
 
-    budgets: tuple[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]], ...] = Field(default=((10, 4),), min_length=1,
-                                                 description="(max count N, max radius R); the first is the leaderboard's")
+    budgets: tuple[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]], ...] = Field(
+        default=((10, 4),),
+        min_length=1,
+        description="(max count N, max radius R); the first is the leaderboard's",
+    )
     colors: tuple[Colour, ...] = Field(default=("black", "grey", "white"), min_length=1)
-    black: Black = Field(default="pixel_zero",
-                                                      description="black is pixel 0, or the image's minimum in the corruption space (the code)")
-    centres: CentreSource = Field(default="regional", description="regional blocks (the text) or single pixels (the code)")
+    black: Black = Field(
+        default="pixel_zero",
+        description="black is pixel 0, or the image's minimum in the corruption space (the code)",
+    )
+    centres: CentreSource = Field(
+        default="regional", description="regional blocks (the text) or single pixels (the code)"
+    )
     centre_transform: CentreTransform = "abs"
-    patch: PatchShape = Field(default="square", description="square: rows c−r … c+r−1 (the code); centred_square: c−r … c+r")
-    loop: LoopOrder = Field(default="count_outer", description="count_outer (Algorithm 1) or radius_outer (the code)")
+    patch: PatchShape = Field(
+        default="square",
+        description="square: rows c−r … c+r−1 (the code); centred_square: c−r … c+r",
+    )
+    loop: LoopOrder = Field(
+        default="count_outer", description="count_outer (Algorithm 1) or radius_outer (the code)"
+    )
 
 
 class InequalityParams(Strict):
     """The whole battery: attribution, space, region size, Gini, noise and occlusion."""
 
     attribution: AttributionParams = AttributionParams()
-    space: SpaceName = Field(default="model_input", description="where noise and occlusion are applied")
+    space: SpaceName = Field(
+        default="model_input", description="where noise and occlusion are applied"
+    )
     region_size: int = Field(default=4, ge=1, description="n×n blocks: 4 on CIFAR, 16 on ImageNet")
     gini: GiniParams = GiniParams()
     noise: NoiseParams | None = None
     occlusion: OcclusionParams | None = None
-    examples: int = Field(default=4, ge=0, description="correctly classified images kept for the model page's figures")
+    examples: int = Field(
+        default=4, ge=0, description="correctly classified images kept for the model page's figures"
+    )
 
 
 def check_fits(params: InequalityParams, input_size) -> None:
@@ -87,18 +126,29 @@ def check_fits(params: InequalityParams, input_size) -> None:
     channels, height, width = input_size
     problems = []
     if height % params.region_size or width % params.region_size:
-        problems.append(f"region_size {params.region_size} does not divide the {height}×{width} image")
+        problems.append(
+            f"region_size {params.region_size} does not divide the {height}×{width} image"
+        )
     if params.noise and max(params.noise.k) > channels * height * width:
-        problems.append(f"noise k {max(params.noise.k)} exceeds the {channels * height * width} sub-pixels")
+        problems.append(
+            f"noise k {max(params.noise.k)} exceeds the {channels * height * width} sub-pixels"
+        )
     if params.occlusion:
-        places = (height // params.region_size) * (width // params.region_size) \
-            if params.occlusion.centres == "regional" else height * width
+        places = (
+            (height // params.region_size) * (width // params.region_size)
+            if params.occlusion.centres == "regional"
+            else height * width
+        )
         too_many = [n for n, _ in params.occlusion.budgets if n > places]
         if too_many:
-            problems.append(f"occlusion max count {max(too_many)} exceeds the {places} places to put patches on "
-                            f"({params.occlusion.centres} centres)")
+            problems.append(
+                f"occlusion max count {max(too_many)} exceeds the {places} places to put patches on "
+                f"({params.occlusion.centres} centres)"
+            )
     if problems:
-        raise SpecError("The inequality parameters do not fit this model's input: " + "; ".join(problems) + ".")
+        raise SpecError(
+            "The inequality parameters do not fit this model's input: " + "; ".join(problems) + "."
+        )
 
 
 def noise_value(mode: str, k: int) -> str:

@@ -16,12 +16,25 @@ import torch
 from bench.atomic import write_npz_atomic
 from bench.metrics.base import discard_state
 from bench.metrics.inequality.batch import BatchRecord
-from bench.metrics.inequality.params import NOISE_MODES, InequalityParams, noise_value, occlusion_value
+from bench.metrics.inequality.params import (
+    NOISE_MODES,
+    InequalityParams,
+    noise_value,
+    occlusion_value,
+)
+
 
 def _save_record(path, record: BatchRecord, examples: int) -> None:
-    arrays = {"indices": record.indices, "correct": record.correct, "gini_global": record.gini_global, "gini_regional": record.gini_regional}
+    arrays = {
+        "indices": record.indices,
+        "correct": record.correct,
+        "gini_global": record.gini_global,
+        "gini_regional": record.gini_regional,
+    }
     arrays.update({f"noise/{k}": v for k, v in record.noise.items()})
-    arrays.update({f"occlusion/{k}/{f}": v for k, d in record.occlusion.items() for f, v in d.items()})
+    arrays.update(
+        {f"occlusion/{k}/{f}": v for k, d in record.occlusion.items() for f, v in d.items()}
+    )
     arrays.update({f"images/{k}": v[:examples].numpy() for k, v in record.images.items()})
     write_npz_atomic(path, arrays)
 
@@ -34,9 +47,15 @@ def _load_record(path) -> BatchRecord:
         if key.startswith("occlusion/"):
             _, name, field = key.split("/")
             occlusion.setdefault(name, {})[field] = value
-    return BatchRecord(data["indices"], data["correct"], data["gini_global"], data["gini_regional"],
-                       {k[6:]: v for k, v in data.items() if k.startswith("noise/")}, occlusion,
-                       {k[7:]: torch.from_numpy(v) for k, v in data.items() if k.startswith("images/")})
+    return BatchRecord(
+        data["indices"],
+        data["correct"],
+        data["gini_global"],
+        data["gini_regional"],
+        {k[6:]: v for k, v in data.items() if k.startswith("noise/")},
+        occlusion,
+        {k[7:]: torch.from_numpy(v) for k, v in data.items() if k.startswith("images/")},
+    )
 
 
 def _resumed_record(path: Path, idx: np.ndarray, params: InequalityParams) -> BatchRecord | None:
@@ -62,14 +81,21 @@ def _record_problem(record: BatchRecord, params: InequalityParams) -> str | None
     n, n_correct = len(record.indices), int(np.asarray(record.correct, dtype=bool).sum())
     if any(len(a) != n for a in (record.correct, record.gini_global, record.gini_regional)):
         return "per-image arrays of the wrong length"
-    wanted_noise = {noise_value(m, k) for k in params.noise.k for m in NOISE_MODES} if params.noise else set()
-    wanted_occ = {occlusion_value(c, b) for b in params.occlusion.budgets for c in params.occlusion.colors} \
-        if params.occlusion else set()
+    wanted_noise = (
+        {noise_value(m, k) for k in params.noise.k for m in NOISE_MODES} if params.noise else set()
+    )
+    wanted_occ = (
+        {occlusion_value(c, b) for b in params.occlusion.budgets for c in params.occlusion.colors}
+        if params.occlusion
+        else set()
+    )
     if n_correct and (set(record.noise) != wanted_noise or set(record.occlusion) != wanted_occ):
         return "values of another protocol"
     if any(set(d) != {"success", "count", "radius", "area"} for d in record.occlusion.values()):
         return "occlusion records with missing fields"
-    lengths = [len(v) for v in record.noise.values()] + [len(f) for d in record.occlusion.values() for f in d.values()]
+    lengths = [len(v) for v in record.noise.values()] + [
+        len(f) for d in record.occlusion.values() for f in d.values()
+    ]
     if any(length != n_correct for length in lengths):
         return "attack records of the wrong length"
     return None

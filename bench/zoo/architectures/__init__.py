@@ -5,7 +5,7 @@ untrained ``nn.Module`` that expects *normalized* input of the entry's ``input_s
 Importing this package registers every architecture.
 """
 
+from bench.zoo.architectures import cifar_resnet, imagenet, paper001, small_nets  # noqa: F401  (registers)
 from bench.zoo.architectures.registry import ARCHITECTURES, build_architecture
-from bench.zoo.architectures import small_nets, cifar_resnet, imagenet, paper001  # noqa: F401  (registers)
 
 __all__ = ["ARCHITECTURES", "build_architecture"]

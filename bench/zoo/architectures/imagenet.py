@@ -9,8 +9,17 @@ from bench.zoo.architectures.registry import ARCHITECTURES
 # The robustness library's own ResNets, and the torchvision networks robust-models-transfer trained
 # through it (its src/main.py: densenet -> densenet161, mnasnet -> mnasnet1_0, mobilenet ->
 # mobilenet_v2, shufflenet -> shufflenet_v2_x1_0).
-TORCHVISION_NAMES = ("resnet18", "resnet50", "wide_resnet50_2", "densenet161", "mnasnet1_0", "mobilenet_v2",
-                     "resnext50_32x4d", "shufflenet_v2_x1_0", "vgg16_bn")
+TORCHVISION_NAMES = (
+    "resnet18",
+    "resnet50",
+    "wide_resnet50_2",
+    "densenet161",
+    "mnasnet1_0",
+    "mobilenet_v2",
+    "resnext50_32x4d",
+    "shufflenet_v2_x1_0",
+    "vgg16_bn",
+)
 
 
 def _torchvision(name: str):

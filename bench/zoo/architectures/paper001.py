@@ -51,8 +51,17 @@ def _pad_same(x: torch.Tensor, kernel: int, stride: int, value: float = 0.0) -> 
 class SamePadConv2d(nn.Conv2d):
     """A square-kernel conv with TF "SAME" padding computed from the input size."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, bias: bool = True):
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        bias: bool = True,
+    ):
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride=stride, padding=0, bias=bias
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Pad the input as TF "SAME" would, then convolve (no padding in the conv itself)."""
@@ -99,12 +108,16 @@ class SamePadMaxPool2d(nn.Module):
 def _check_entries(slots: Sequence[nn.Module], arrays: Sequence[Sequence[np.ndarray]]) -> None:
     """Raise SpecError unless every pickle entry has exactly the shapes its layer expects."""
     if len(arrays) != len(slots):
-        raise SpecError(f"The weights list has {len(arrays)} entries; this architecture needs {len(slots)}.")
+        raise SpecError(
+            f"The weights list has {len(arrays)} entries; this architecture needs {len(slots)}."
+        )
     for i, (slot, entry) in enumerate(zip(slots, arrays)):
         expected = slot.pickle_shapes()
         found = tuple(tuple(np.shape(a)) for a in entry)
         if found != expected:
-            raise SpecError(f"Weights entry {i} ({type(slot).__name__}) has shapes {found}; expected {expected}.")
+            raise SpecError(
+                f"Weights entry {i} ({type(slot).__name__}) has shapes {found}; expected {expected}."
+            )
 
 
 class CamNet(nn.Module):
@@ -253,7 +266,9 @@ class WResNet(CamNet):
 
 def _reject_unknown(arch: str, params: dict) -> None:
     if params:
-        raise SpecError(f"Architecture {arch!r} takes no parameters {sorted(params)} (only in_channels).")
+        raise SpecError(
+            f"Architecture {arch!r} takes no parameters {sorted(params)} (only in_channels)."
+        )
 
 
 @ARCHITECTURES.register("smallgap")
@@ -277,13 +292,17 @@ def wresnet(num_classes: int = 10, in_channels: int = 3, **kw) -> nn.Module:
     return WResNet(num_classes, in_channels)
 
 
-def load_paper001(arch: str, path: str | os.PathLike, num_classes: int, in_channels: int) -> nn.Module:
+def load_paper001(
+    arch: str, path: str | os.PathLike, num_classes: int, in_channels: int
+) -> nn.Module:
     """Build ``arch`` and load one of the release's pickles into it, safely; returns it in eval mode."""
     from bench.zoo.safe_pickle import load_numpy_pickle
 
     model = ARCHITECTURES.get(arch)(num_classes=num_classes, in_channels=in_channels)
     if not isinstance(model, CamNet):
-        raise SpecError(f"Architecture {arch!r} is not one of paper 001's CAM nets (smallgap, pool, wresnet).")
+        raise SpecError(
+            f"Architecture {arch!r} is not one of paper 001's CAM nets (smallgap, pool, wresnet)."
+        )
     model.load_arrays(load_numpy_pickle(path))
     return model.eval()
 

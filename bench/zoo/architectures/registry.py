@@ -28,11 +28,23 @@ def check_params(name: str, params: dict[str, Any]) -> None:
     if "num_classes" in params:
         unknown = ["num_classes (set by the entry's num_classes)"] + unknown
     if unknown:
-        accepted = ", ".join(sorted(taken - {"num_classes"})) or "none" if taken is not None else "its own keywords"
-        raise SpecError(f"Architecture {name!r} takes no parameter {', '.join(unknown)}; it takes: {accepted}.")
+        accepted = (
+            ", ".join(sorted(taken - {"num_classes"})) or "none"
+            if taken is not None
+            else "its own keywords"
+        )
+        raise SpecError(
+            f"Architecture {name!r} takes no parameter {', '.join(unknown)}; it takes: {accepted}."
+        )
     for key, value in params.items():
-        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MAX_INT_PARAM:
-            raise SpecError(f"Architecture parameter {key}={value} is out of range: give 1 to {MAX_INT_PARAM}.")
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not 1 <= value <= MAX_INT_PARAM
+        ):
+            raise SpecError(
+                f"Architecture parameter {key}={value} is out of range: give 1 to {MAX_INT_PARAM}."
+            )
 
 
 def _keyword_params(builder: Callable) -> set[str] | None:
@@ -44,11 +56,16 @@ def _keyword_params(builder: Callable) -> set[str] | None:
     kinds = {p.kind for p in signature.parameters.values()}
     if inspect.Parameter.VAR_KEYWORD in kinds:
         return None  # the builder checks its own keywords (paper 001's nets)
-    return {n for n, p in signature.parameters.items()
-            if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    return {
+        n
+        for n, p in signature.parameters.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
 
 
-def build_architecture(name: str, num_classes: int, params: dict[str, Any] | None = None) -> nn.Module:
+def build_architecture(
+    name: str, num_classes: int, params: dict[str, Any] | None = None
+) -> nn.Module:
     """Build the registered architecture ``name`` with ``num_classes`` outputs.
 
     Parameters it does not take, or values it cannot be built with, are a :class:`SpecError`.
@@ -58,4 +75,6 @@ def build_architecture(name: str, num_classes: int, params: dict[str, Any] | Non
     try:
         return ARCHITECTURES.get(name)(num_classes=num_classes, **params)
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise SpecError(f"Architecture {name!r} cannot be built with {params or 'no parameters'}: {exc}") from None
+        raise SpecError(
+            f"Architecture {name!r} cannot be built with {params or 'no parameters'}: {exc}"
+        ) from None

@@ -9,7 +9,7 @@ from bench.zoo.architectures.registry import ARCHITECTURES
 
 @ARCHITECTURES.register("cnn_a")
 def cnn_a(num_classes: int = 10, in_channels: int = 3, width: int = 16) -> nn.Module:
-    """"cnn_a / wide" of alpha-beta-CROWN and convex-adversarial (state-dict keys 0, 2, 5, 7)."""
+    """ "cnn_a / wide" of alpha-beta-CROWN and convex-adversarial (state-dict keys 0, 2, 5, 7)."""
     return nn.Sequential(
         nn.Conv2d(in_channels, width, 4, stride=2, padding=1),
         nn.ReLU(),
