@@ -33,6 +33,8 @@ AUTHORS_TOPK = {"hinge_weight": 0.0, "iterate": "last", "random_start": True, "c
 
 
 class InterpretationParams(Strict):
+    """The AAI of paper 001 (App. C, eq. 15): budgets, steps, k, the variant and its settings."""
+
     interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = Field(
         default="auto", description="auto: CAM when the network has a CAM head, else signed GradCAM"
     )
@@ -161,10 +163,14 @@ def resolved_record_params(detail: dict, params: InterpretationParams) -> dict:
 
 
 def tau_value(eps: float) -> str:
+    """The value name of mean τ at ``eps``: ``aai_tau@8/255``."""
+
     return f"aai_tau@{format_eps(eps)}"
 
 
 def choose_interpreter(model, name: str) -> str:
+    """``auto``: CAM for a network with a CAM head, else signed GradCAM; any other name as given."""
+
     return (
         ("cam" if getattr(model, "has_cam", False) else "gradcam_signed")
         if name == "auto"
@@ -192,6 +198,8 @@ def _nanmean(values: np.ndarray) -> float:
 
 
 class Interpretation:
+    """The ``interpretation`` metric: mean Kendall τ under the AAI per ε (paper 001, §5.2)."""
+
     name = "interpretation"
     label = "Interp. robustness (τ)"
     params_schema = InterpretationParams

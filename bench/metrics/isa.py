@@ -55,6 +55,8 @@ class NSLParams(Strict):
 
 
 class SneakingParams(Strict):
+    """ISA of paper 001 (eq. 6): budgets, classes and norm of D, τ, steps and the λ bisection."""
+
     interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = "auto"
     eps: tuple[float, ...] = Field(
         default=(), description="fixed ISA budgets (L∞); may be empty when nsl is set"
@@ -157,6 +159,8 @@ class InterpretabilitySneaking:
         return out
 
     def run(self, ctx: RunContext, params: SneakingParams) -> MetricOutput:
+        """ISA per fixed ε and, with ``nsl``, NDS and NSL at each image's ε* (Table A1)."""
+
         interpreter = choose_interpreter(ctx.model, params.interpreter)
         found: dict[float, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
             eps: [] for eps in params.eps

@@ -18,6 +18,8 @@ DECILES = tuple(round(0.1 * i, 1) for i in range(1, 10))
 
 
 class Prop1Params(Strict):
+    """The PGD whose successful examples Proposition 1 is checked on (budget, steps, iterate)."""
+
     eps: float = Field(gt=0, description="the PGD budget whose successful examples are checked")
     steps: int = Field(default=200, ge=1)
     step_size: float = Field(default=0.01, gt=0)
@@ -77,6 +79,8 @@ def prop1_batch(model, x, y, params: Prop1Params) -> tuple[np.ndarray, np.ndarra
 
 
 def deciles(values: np.ndarray) -> list[float]:
+    """The 10%…90% quantiles of ``values`` (Table A2's summary), rounded; empty when none."""
+
     return [round(float(q), 4) for q in np.quantile(values, DECILES)] if len(values) else []
 
 
@@ -114,6 +118,8 @@ class Proposition1:
         return out
 
     def run(self, ctx: RunContext, params: Prop1Params) -> MetricOutput:
+        """The share of successful PGD examples where eq. (5) holds, and the accuracy under that PGD."""
+
         if not getattr(ctx.model, "has_cam", False):
             return MetricOutput(values={}, detail={"skipped": "the network has no CAM head"})
         gaps = [prop1_batch(ctx.model, x, y, params) for _, x, y in ctx.batches()]
@@ -138,6 +144,8 @@ class Proposition1:
 
 
 def prop1_accuracy_value(params: Prop1Params) -> str:
+    """The value name of the accuracy under Proposition 1's PGD: ``prop1_pgd200_acc@8/255``."""
+
     return f"prop1_pgd{params.steps}_acc@{format_eps(params.eps)}"
 
 
@@ -160,6 +168,8 @@ def prop1_record(holds: float, detail: dict, params: Prop1Params, metric: str):
 
 
 def prop1_detail(d: np.ndarray, half: np.ndarray) -> dict:
+    """Deciles of the discrepancy, the half margin and the margin, and the smallest ratio D / ½m."""
+
     return {
         "n_successful": int(len(d)),
         "deciles": list(DECILES),
