@@ -11,13 +11,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bench.datasets import DATASETS
 from bench.spec import FiniteStrict, parse_eps
 from bench.zoo.sources import LOADERS_NEEDING_ARCHITECTURE, SourceSpec
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 MAX_INPUT_SIDE = 4096  # channels, height and width of a model input
 
-Dataset = Literal["cifar10", "cifar100", "mnist", "imagenet", "digits"]
+# the data sets of the registry (bench/datasets.py): adding one there adds it here
+Dataset = Literal[tuple(DATASETS)]  # type: ignore[valid-type]
 ThreatModel = Literal["Linf", "L2", "corruptions", "none"]
 
 
