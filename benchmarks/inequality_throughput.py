@@ -33,8 +33,8 @@ def reference_image(model, x, y, index, params, seed, recompute: bool = False):
     """
     from bench.attacks import noise as noise_ops
     from bench.attacks.occlusion import Candidates, colour_in, patch_centres
-    from bench.attribution import attribute, gini_global, gini_regional, input_space
-    from bench.attribution.methods import image_seeds
+    from bench.explanations import attribute, gini_global, gini_regional, input_space
+    from bench.explanations.attribution import image_seeds
     from bench.metrics.inequality import noise_value, occlusion_value
 
     out = {"attributions": 0}

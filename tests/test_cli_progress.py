@@ -264,7 +264,7 @@ def test_training_with_progress_bars_raises_no_torch_user_warning(tmp_path):
 
 def test_submit_json_prints_only_the_result_on_stdout(tmp_path, capsys, monkeypatch):
     import bench.cli.cmd_evaluate
-    import bench.cli.cmd_leaderboard
+    import bench.leaderboard.write
     from bench.cli.main import main
     from bench.cli.output import print_json
 
@@ -280,7 +280,7 @@ def test_submit_json_prints_only_the_result_on_stdout(tmp_path, capsys, monkeypa
         bench.cli.cmd_evaluate, "evaluate_entry", lambda e, zoo, args: print_json({"model": e.id})
     )
     monkeypatch.setattr(
-        bench.cli.cmd_leaderboard, "write_leaderboards", lambda results, out: ["README.md"]
+        bench.leaderboard.write, "write_leaderboards", lambda results, out: ["README.md"]
     )
     assert main(["submit", str(entry), "--json", "--results", str(tmp_path / "r" / "results")]) == 0
     out, err = capsys.readouterr()

@@ -16,7 +16,7 @@ from bench.attacks.occlusion import (
     occlusion_attack_sequential,
     patch_centres,
 )
-from bench.attribution import (
+from bench.explanations import (
     AttributionParams,
     attribute,
     gini,

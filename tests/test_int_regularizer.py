@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.interpretation.discrepancy import (
+from bench.explanations.discrepancy import (
     authors_target_free_discrepancy,
     target_free_discrepancy,
 )

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from bench.interpretation import (
+from bench.explanations import (
     discrepancy,
     interpret,
     kendall_tau,

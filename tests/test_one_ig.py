@@ -6,7 +6,7 @@ import pathlib
 
 import torch
 
-from bench.interpretation.interpreters import interpret
+from bench.explanations.interpreters import interpret
 from bench.zoo.architectures.paper001 import SmallGap
 from bench.zoo.model import BenchModel
 
@@ -17,7 +17,7 @@ def test_only_one_module_calls_captum_integrated_gradients():
         for p in pathlib.Path(__file__).parents[1].joinpath("bench").rglob("*.py")
         if "IntegratedGradients(" in p.read_text(encoding="utf-8")
     ]
-    assert [pathlib.Path(c).name for c in callers] == ["methods.py"], callers
+    assert [pathlib.Path(c).name for c in callers] == ["attribution.py"], callers
 
 
 def test_the_interpreter_ig_equals_captum_called_directly():

@@ -29,7 +29,7 @@ from torch import nn
 
 from bench.attacks.base import Attack, register_attack
 from bench.attacks.pgd import linf_random_start
-from bench.interpretation.interpreters import interpret
+from bench.explanations.interpreters import interpret
 
 
 @register_attack("aai")

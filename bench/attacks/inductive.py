@@ -28,9 +28,9 @@ from bench.attacks.occlusion import (
     occlusion_attack,
     patch_centres,
 )
-from bench.attribution import AttributionParams, attribute, input_space
-from bench.attribution.methods import image_seeds
-from bench.attribution.space import InputSpace, SpaceName
+from bench.explanations import AttributionParams, attribute, input_space
+from bench.explanations.attribution import image_seeds
+from bench.explanations.space import InputSpace, SpaceName
 
 CODE_ATTRIBUTION = {
     "method": "integrated_gradients",

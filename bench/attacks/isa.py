@@ -23,8 +23,8 @@ from torch import nn
 
 from bench.attacks.base import Attack, register_attack
 from bench.attacks.pgd import linf_random_start
-from bench.interpretation.discrepancy import discrepancy
-from bench.interpretation.interpreters import interpret
+from bench.explanations.discrepancy import discrepancy
+from bench.explanations.interpreters import interpret
 
 ClassSet = Literal["one", "two", "all"]
 

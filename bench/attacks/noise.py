@@ -15,7 +15,7 @@ from typing import Literal
 
 import torch
 
-from bench.attribution.methods import seeded_normal
+from bench.explanations.attribution import seeded_normal
 
 Distribution = Literal["normal", "uniform_image_range"]
 Clamp = Literal["none", "image_range", "valid_pixels"]

@@ -18,8 +18,8 @@ from typing import Literal
 import torch
 
 from bench.attacks.noise import image_range, top_k_indices
-from bench.attribution.gini import region_sums, transform_map
-from bench.attribution.space import InputSpace
+from bench.explanations.gini import region_sums, transform_map
+from bench.explanations.space import InputSpace
 
 CentreSource = Literal["regional", "pixel"]
 CentreTransform = Literal["signed", "abs", "positive"]

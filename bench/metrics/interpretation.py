@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bench.atomic import write_npz_atomic
 from bench.attacks.aai import TopKInterpretationAttack
-from bench.interpretation import interpret, kendall_tau
+from bench.explanations import interpret, kendall_tau
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.metrics.proposition1 import (
     Prop1Params,
@@ -181,7 +181,7 @@ def choose_interpreter(model, name: str) -> str:
 def unavailable_reason(model, interpreter: str) -> str | None:
     """Why ``interpreter`` cannot explain ``model`` (no CAM head, no convolution for GradCAM), or None."""
     from bench.errors import SpecError
-    from bench.interpretation.interpreters import last_conv_layer
+    from bench.explanations.interpreters import last_conv_layer
 
     if interpreter == "cam":
         return None if getattr(model, "has_cam", False) else "the network has no CAM head"

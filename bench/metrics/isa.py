@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from pydantic import Field, field_validator, model_validator
 
-from bench.interpretation import interpret
+from bench.explanations import interpret
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.metrics.interpretation import choose_interpreter
 from bench.spec import Strict, format_eps, parse_eps
@@ -206,7 +206,7 @@ class InterpretabilitySneaking:
     def _sneak(model, params: SneakingParams, interpreter, classes, p, x, y, target, eps):
         """(success, smallest discrepancy, NDS) per image of one ISA at budget(s) ``eps``."""
         from bench.attacks.isa import InterpretabilitySneakingAttack, class_set
-        from bench.interpretation import normalized_discrepancy
+        from bench.explanations import normalized_discrepancy
 
         step = params.step_size
         if params.step_size_rel is not None:

@@ -10,7 +10,7 @@ import torch
 from pydantic import Field, field_validator
 
 from bench.attacks import PGD
-from bench.interpretation import discrepancy, interpret
+from bench.explanations import discrepancy, interpret
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.spec import Strict, format_eps, parse_eps
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from bench.interpretation.discrepancy import (
+from bench.explanations.discrepancy import (
     authors_target_free_discrepancy,
     target_free_discrepancy,
 )

@@ -10,8 +10,8 @@ before the next starts, so an interrupted run resumes where it stopped.
 persistence), ``metric`` (the registered metric and its value records).
 """
 
-from bench.attribution import attribute
-from bench.attribution.methods import image_seeds
+from bench.explanations import attribute
+from bench.explanations.attribution import image_seeds
 from bench.metrics.inequality.batch import (
     BatchRecord,
     inequality_batch,

@@ -14,8 +14,8 @@ import torch
 
 from bench.attacks import noise as noise_ops
 from bench.attacks.occlusion import Candidates, colour_in, occlusion_attack, patch_centres
-from bench.attribution import attribute, gini_global, gini_regional, input_space
-from bench.attribution.methods import image_seeds
+from bench.explanations import attribute, gini_global, gini_regional, input_space
+from bench.explanations.attribution import image_seeds
 from bench.metrics.inequality.params import (
     NOISE_MODES,
     InequalityParams,

@@ -20,10 +20,10 @@ from bench.attacks.occlusion import (
     LoopOrder,
     PatchShape,
 )
-from bench.attribution import AttributionParams
-from bench.attribution.gini import Transform
-from bench.attribution.space import SpaceName
 from bench.errors import SpecError
+from bench.explanations import AttributionParams
+from bench.explanations.gini import Transform
+from bench.explanations.space import SpaceName
 from bench.spec import Strict
 
 NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}

@@ -14,7 +14,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from bench.attribution.space import InputSpace, SpaceName
+from bench.explanations.space import InputSpace, SpaceName
 from bench.registry import Registry
 from bench.spec import Strict
 

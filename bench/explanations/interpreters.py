@@ -103,12 +103,12 @@ def gradcam_pp(model, x, classes):
 def integrated_gradients(model, x, classes):
     """IG (eq. 2) with a black baseline, 50 steps, summed over channels: one (H, W) map per class.
 
-    bench's one Integrated Gradients (:func:`bench.attribution.methods.integrated_gradients`), in
+    bench's one Integrated Gradients (:func:`bench.explanations.attribution.integrated_gradients`), in
     [0,1] pixel space (the model as a whole), all path points of a class in one pass.
     """
-    from bench.attribution.methods import AttributionParams
-    from bench.attribution.methods import integrated_gradients as ig
-    from bench.attribution.space import input_space
+    from bench.explanations.attribution import AttributionParams
+    from bench.explanations.attribution import integrated_gradients as ig
+    from bench.explanations.space import input_space
 
     space = input_space(model, "pixel")
     params = AttributionParams(
