@@ -196,7 +196,9 @@ def test_first_download_leaves_evaluate_json_valid(
     assert (cache / "robustbench" / "cifar10" / "Linf" / f"{NAME}.pt").is_file()
 
 
-def test_evaluate_json_reports_an_unreachable_network_as_one_paragraph(cache, monkeypatch, capsys):
+def test_evaluate_json_reports_an_unreachable_network_as_one_paragraph(
+    shared_assets, cache, monkeypatch, capsys
+):
     from bench.cli.main import main
 
     monkeypatch.delenv("BENCH_OFFLINE", raising=False)
