@@ -52,10 +52,31 @@ def write_leaderboards(
         results_dir
     )  # raises when the folder is missing; skips bad files with a warning
     figures = figures_for(results, results_dir)
+    figures.update(kept_example_figures(results, figures, out / "models"))
     pages = render_leaderboards(results, figures, shipped_headlines())
     files = {rel: text.encode("utf-8") for rel, text in pages.items()}
     files.update({rel: marked_png(png) for rel, png in figures.items()})
     return write_generated(out, files, ("*.md", "models/*.md", "models/*.png"), removed)
+
+
+EXAMPLE_FIGURES = ("attribution", "corrupted", "interpretation")
+
+
+def kept_example_figures(results: list, figures: dict, folder: Path) -> dict[str, bytes]:
+    """Example figures of an earlier render, kept where the per-image examples that made them are absent.
+
+    The examples (``<protocol>.<metric>.examples.npz`` beside a result) hold test images, so they
+    are not committed; a fresh checkout re-renders the boards from the result files and keeps
+    the figures the run that had the examples drew (``folder``: where those figures are).
+    """
+    kept = {}
+    for r in results:
+        for kind in EXAMPLE_FIGURES:
+            rel = f"models/{r.model.id}-{r.protocol['name']}-{kind}.png"
+            path = folder / Path(rel).name
+            if rel not in figures and path.is_file() and is_generated(path):
+                kept[rel] = path.read_bytes()
+    return kept
 
 
 def write_site(results_dir: Path, out: Path, removed: list[Path] | None = None) -> list[Path]:
@@ -65,7 +86,9 @@ def write_site(results_dir: Path, out: Path, removed: list[Path] | None = None) 
     from bench.protocols import shipped_headlines
 
     results = load_results(results_dir)
-    files = render_site(results, figures_for(results, results_dir), shipped_headlines())
+    figures = figures_for(results, results_dir)
+    figures.update(kept_example_figures(results, figures, results_dir.parent / "models"))
+    files = render_site(results, figures, shipped_headlines())
     files.update({rel: marked_png(data) for rel, data in files.items() if rel.endswith(".png")})
     return write_generated(
         out, files, ("*.html", "models/*.html", "models/*.png", "static/*"), removed
@@ -133,9 +156,11 @@ def is_generated(path: Path) -> bool:
 
 
 def marked_png(png: bytes) -> bytes:
-    """``png`` with bench's generated mark as a tEXt chunk right after its IHDR chunk."""
+    """``png`` with bench's generated mark as a tEXt chunk right after its IHDR chunk (once)."""
     if not png.startswith(_PNG_SIGNATURE):
         raise ValueError("not a PNG")
+    if PNG_MARK in (_png_texts(png) or []):
+        return png
     ihdr_end = len(_PNG_SIGNATURE) + 8 + int.from_bytes(png[8:12], "big") + 4
     data = PNG_MARK[0] + b"\0" + PNG_MARK[1]
     chunk = (
