@@ -443,3 +443,41 @@ def test_occlusion_curve_ends_at_the_boards_value_and_exists_only_for_radius_out
     assert (
         occlusion_curves(read_result(root / "cifar10-inequality-text.json")) == {}
     )  # count-outer: no curve
+
+
+def test_example_figures_of_an_earlier_render_are_kept_when_their_examples_are_absent(tmp_path):
+    """A fresh checkout has no examples.npz (they hold test images): the earlier figure stays linked."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bench.leaderboard.write import kept_example_figures, marked_png, write_leaderboards
+
+    result = RESULTS[0]
+    write_result(tmp_path / "results", result)
+    fig = plt.figure(figsize=(1, 1))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    name = f"{result.model.id}-{result.protocol['name']}-attribution.png"
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / name).write_bytes(marked_png(buffer.getvalue()))
+    (models / f"gone-{name}").write_bytes(marked_png(buffer.getvalue()))  # no result: stale
+    (models / name.replace("attribution", "corrupted")).write_bytes(
+        buffer.getvalue()
+    )  # not bench's
+    kept = kept_example_figures([result], {}, models)
+    assert list(kept) == [f"models/{name}"]
+    assert marked_png(kept[f"models/{name}"]) == kept[f"models/{name}"]  # marked once
+    write_leaderboards(tmp_path / "results", tmp_path)
+    assert (models / name).is_file() and not (models / f"gone-{name}").exists()
+    foreign = models / name.replace("attribution", "corrupted")
+    assert foreign.read_bytes() == buffer.getvalue()  # a file bench did not write is left alone
+    assert (
+        f"models/{name}".split("/")[1]
+        in (tmp_path / "models" / f"{result.model.id}.md").read_text()
+    )
