@@ -16,10 +16,7 @@ from typing import Literal
 import torch
 
 from bench.explanations.attribution import seeded_normal
-
-Distribution = Literal["normal", "uniform_image_range"]
-Clamp = Literal["none", "image_range", "valid_pixels"]
-Ranking = Literal["signed", "abs"]
+from bench.params.inequality import Clamp, Distribution, Ranking  # noqa: F401  (eq. 5's vocabulary)
 
 
 def top_k_indices(scores: torch.Tensor, k: int) -> torch.Tensor:

@@ -13,21 +13,22 @@ per image, the first success in loop order, so it returns exactly what
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
 from bench.attacks.noise import image_range, top_k_indices
 from bench.explanations.gini import region_sums, transform_map
 from bench.explanations.space import InputSpace
+from bench.params.inequality import (  # noqa: F401  (the vocabulary of Algorithm 1)
+    Black,
+    CentreSource,
+    CentreTransform,
+    Colour,
+    LoopOrder,
+    PatchShape,
+)
 
-CentreSource = Literal["regional", "pixel"]
-CentreTransform = Literal["signed", "abs", "positive"]
-PatchShape = Literal["square", "centred_square"]
-LoopOrder = Literal["count_outer", "radius_outer"]
-Colour = Literal["black", "grey", "white"]
 COLOURS = {"black": 0.0, "grey": 0.5, "white": 1.0}
-Black = Literal["pixel_zero", "image_min"]
 
 
 def colour_in(space: InputSpace, colour: Colour, black: Black, z: torch.Tensor) -> torch.Tensor:

@@ -8,30 +8,14 @@ correctly.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field
 
 from bench.errors import SpecError
-from bench.spec import Strict
+from bench.params.selection import Selection
 
 Predict = Callable[[torch.Tensor], torch.Tensor]  # [0,1] images → predicted labels
-
-
-class Selection(Strict):
-    """Which test images a protocol evaluates: the first n or a seeded random n, optionally only correct ones."""
-
-    strategy: Literal["first", "random"] = "first"
-    n: int | None = Field(default=None, gt=0, description="how many images; None = all")
-    seed: int = 0
-    only_correct: bool = Field(
-        default=False, description="keep only images classified correctly by ..."
-    )
-    correct_by: tuple[str, ...] = Field(
-        default=(), description="... these model ids (empty: the evaluated model)"
-    )
 
 
 def candidate_order(size: int, selection: Selection) -> np.ndarray:

@@ -1,57 +1,21 @@
 """Attribution maps through Captum, batched, with every parameter set by the protocol (paper 000, §4.1, A.8).
 
-Methods: Integrated Gradients (the paper's default), Input×Gradient, SmoothGrad (Captum's
-NoiseTunnel over Saliency) and GradientShap. Maps are computed in an :class:`InputSpace`;
+Methods (each registered in :data:`bench.explanations.registry.EXPLAINERS` with its ``attribute``
+form): Integrated Gradients (the paper's default, :mod:`bench.explanations.integrated_gradients`),
+Input×Gradient, SmoothGrad (Captum's NoiseTunnel over Saliency) and GradientShap. Maps are computed in an :class:`InputSpace`;
 ``internal_batch_size`` bounds how many path points go through the network at once, so
 memory stays bounded on ImageNet-sized inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
 import torch
-from pydantic import Field
 
-from bench.explanations.space import InputSpace, SpaceName
-from bench.registry import Registry
-from bench.spec import Strict
-
-Attribute = Callable[
-    [InputSpace, torch.Tensor, torch.Tensor, "AttributionParams", Sequence[int]], torch.Tensor
-]
-ATTRIBUTIONS: Registry[Attribute] = Registry("attribution method")
-
-
-class AttributionParams(Strict):
-    """How attribution maps are made (paper 000, §4.1: IG; the text's and the code's settings are both fields)."""
-
-    method: Literal["integrated_gradients", "input_x_gradient", "smoothgrad", "gradient_shap"] = (
-        "integrated_gradients"
-    )
-    space: SpaceName = Field(
-        default="model_input",
-        description="attribute the network's normalized input or [0,1] pixels",
-    )
-    target: Literal["label", "prediction"] = "label"
-    n_steps: int = Field(default=50, ge=1, description="Integrated Gradients: path points")
-    integration: Literal[
-        "gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"
-    ] = "gausslegendre"
-    baseline: Literal["zero", "normal"] = Field(
-        default="zero", description="IG baseline in `space`: 0, or N(0, baseline_std²) per image"
-    )
-    baseline_std: float = Field(default=1.0, gt=0)
-    n_samples: int = Field(
-        default=10, ge=1, description="SmoothGrad / GradientShap: noisy samples per image"
-    )
-    noise_std: float = Field(
-        default=0.0, ge=0, description="SmoothGrad / GradientShap: std of the added noise"
-    )
-    internal_batch_size: int = Field(
-        default=256, ge=1, description="path points / samples per forward pass"
-    )
+from bench.explanations.registry import EXPLAINERS, register_explainer
+from bench.explanations.space import InputSpace
+from bench.params.attribution import AttributionParams
 
 
 def image_seeds(seed: int, indices, stream: int) -> list[int]:
@@ -67,27 +31,6 @@ def seeded_normal(shape: Sequence[int], seeds: Sequence[int], like: torch.Tensor
     return torch.stack(draws).to(device=like.device, dtype=like.dtype)
 
 
-@ATTRIBUTIONS.register("integrated_gradients")
-def integrated_gradients(space, z, target, params, seeds):
-    """Integrated Gradients (Sundararajan et al., 2017, eq. 1) through Captum, zero or seeded N(0, σ²) baseline."""
-    from captum.attr import IntegratedGradients
-
-    baseline = (
-        torch.zeros_like(z)
-        if params.baseline == "zero"
-        else params.baseline_std * seeded_normal(z.shape[1:], seeds, z)
-    )
-    return IntegratedGradients(space.forward).attribute(
-        z,
-        baselines=baseline,
-        target=target,
-        n_steps=params.n_steps,
-        method=params.integration,
-        internal_batch_size=params.internal_batch_size,
-    )
-
-
-@ATTRIBUTIONS.register("input_x_gradient")
 def input_x_gradient(space, z, target, params, seeds):
     """Input × gradient (Shrikumar et al., 2016) through Captum."""
     from captum.attr import InputXGradient
@@ -113,7 +56,6 @@ def _samples(z: torch.Tensor, params, seeds) -> torch.Tensor:
     return params.noise_std * seeded_normal((params.n_samples, *z.shape[1:]), seeds, z)
 
 
-@ATTRIBUTIONS.register("smoothgrad")
 def smoothgrad(space, z, target, params, seeds):
     """SmoothGrad: the mean signed gradient over noisy copies (NoiseTunnel's smoothgrad over Saliency).
 
@@ -127,7 +69,6 @@ def smoothgrad(space, z, target, params, seeds):
     return grads.view(len(z), params.n_samples, *z.shape[1:]).mean(dim=1)
 
 
-@ATTRIBUTIONS.register("gradient_shap")
 def gradient_shap(space, z, target, params, seeds):
     """GradientShap with a zero baseline, as Captum computes it, with per-image seeded samples.
 
@@ -169,5 +110,15 @@ def attribute(
         with torch.no_grad():
             labels = space.forward(z).argmax(1)
     with torch.enable_grad():
-        maps = ATTRIBUTIONS.get(params.method)(space, z.detach(), labels, params, seeds)
+        maps = EXPLAINERS.get(params.method).form("attribute")(
+            space, z.detach(), labels, params, seeds
+        )
     return maps.detach()
+
+
+for _name, _attribute in {
+    "input_x_gradient": input_x_gradient,
+    "smoothgrad": smoothgrad,
+    "gradient_shap": gradient_shap,
+}.items():
+    register_explainer(_name, attribute=_attribute)

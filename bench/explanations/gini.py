@@ -6,12 +6,10 @@ text (absolute value) and its authors' code (positive part) differ; see docs/ine
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 
-Transform = Literal["abs", "positive"]
+from bench.params.inequality import Transform  # noqa: F401  (§3.1: |a| or the positive part)
 
 
 def gini(values: torch.Tensor) -> torch.Tensor:

@@ -8,16 +8,11 @@ are differentiable in ``x`` (GradCAM through a double backward), so attacks can 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import nn
 
 from bench.errors import SpecError
-from bench.registry import Registry
-
-Interpreter = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
-INTERPRETERS: Registry[Interpreter] = Registry("interpreter")
+from bench.explanations.registry import EXPLAINERS, register_explainer
 
 
 def _gather(maps: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
@@ -25,7 +20,6 @@ def _gather(maps: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
     return maps.gather(1, classes[:, :, None, None].expand(-1, -1, *maps.shape[2:]))
 
 
-@INTERPRETERS.register("cam")
 def cam(model, x, classes):
     """CAM (eq. 1) from the network's own CAM head; ``map.sum() == logit``."""
     if not getattr(model, "has_cam", False):
@@ -66,7 +60,6 @@ def _activations_and_grads(model, x, classes):
     return activations, torch.stack(grads, dim=1)
 
 
-@INTERPRETERS.register("gradcam")
 def gradcam(model, x, classes):
     """GradCAM (Selvaraju et al.): ReLU(Σ_k w_k A_k) with w_k the spatial mean of ∂f_c/∂A_k."""
     activations, grads = _activations_and_grads(model, x, classes)
@@ -74,7 +67,6 @@ def gradcam(model, x, classes):
     return torch.relu((weights * activations[:, None]).sum(dim=2))
 
 
-@INTERPRETERS.register("gradcam_signed")
 def gradcam_signed(model, x, classes):
     """GradCAM without the final ReLU: Σ_k w_k A_k, signed like CAM (and equal to CAM's shape on a CAM head).
 
@@ -84,7 +76,6 @@ def gradcam_signed(model, x, classes):
     return (grads.mean(dim=(3, 4), keepdim=True) * activations[:, None]).sum(dim=2)
 
 
-@INTERPRETERS.register("gradcam_pp")
 def gradcam_pp(model, x, classes):
     """GradCAM++ (Chattopadhay et al., eq. 19 with the exponential-score closed form).
 
@@ -99,28 +90,16 @@ def gradcam_pp(model, x, classes):
     return torch.relu((weights * a).sum(dim=2))
 
 
-@INTERPRETERS.register("integrated_gradients")
-def integrated_gradients(model, x, classes):
-    """IG (eq. 2) with a black baseline, 50 steps, summed over channels: one (H, W) map per class.
-
-    bench's one Integrated Gradients (:func:`bench.explanations.attribution.integrated_gradients`), in
-    [0,1] pixel space (the model as a whole), all path points of a class in one pass.
-    """
-    from bench.explanations.attribution import AttributionParams
-    from bench.explanations.attribution import integrated_gradients as ig
-    from bench.explanations.space import input_space
-
-    space = input_space(model, "pixel")
-    params = AttributionParams(
-        space="pixel", n_steps=50, baseline="zero", internal_batch_size=50 * max(1, len(x))
-    )
-    maps = [
-        ig(space, x.detach(), classes[:, k], params, ()).sum(dim=1) for k in range(classes.shape[1])
-    ]
-    return torch.stack(maps, dim=1)
-
-
 def interpret(name: str, model: nn.Module, x: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
     """Maps ``(B, K, h, w)`` of interpreter ``name`` for ``classes`` (B, K) (or (B,): one class each)."""
     classes = classes[:, None] if classes.dim() == 1 else classes
-    return INTERPRETERS.get(name)(model, x, classes)
+    return EXPLAINERS.get(name).form("class_maps")(model, x, classes)
+
+
+for _name, _class_maps in {
+    "cam": cam,
+    "gradcam": gradcam,
+    "gradcam_signed": gradcam_signed,
+    "gradcam_pp": gradcam_pp,
+}.items():
+    register_explainer(_name, class_maps=_class_maps)

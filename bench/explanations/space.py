@@ -9,12 +9,11 @@ the two are the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import nn
 
-SpaceName = Literal["model_input", "pixel"]
+from bench.params.attribution import SpaceName  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from bench.metrics.base import METRICS, MetricOutput, RunContext
-from bench.spec import Strict
+from bench.params.accuracy import NoParams
 
 
 @torch.no_grad()
@@ -17,12 +17,6 @@ def clean_predictions(ctx: RunContext) -> np.ndarray:
         if len(ctx.indices)
         else np.zeros(0, dtype=np.int64)
     )
-
-
-class NoParams(Strict):
-    """The parameters of a metric that takes none."""
-
-    pass
 
 
 class CleanAccuracy:

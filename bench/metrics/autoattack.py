@@ -17,28 +17,12 @@ import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
 
 import torch
-from pydantic import Field, field_validator
 
 from bench.metrics.base import METRICS, MetricOutput, RunContext, discard_state
-from bench.spec import Strict, format_eps, parse_eps
-
-
-class AutoAttackParams(Strict):
-    """AutoAttack's version (or custom attack list), norm and ε (None: the protocol's)."""
-
-    version: Literal["standard", "plus", "rand", "custom"] = "standard"
-    attacks: (
-        tuple[Literal["apgd-ce", "apgd-dlr", "apgd-t", "fab", "fab-t", "square"], ...] | None
-    ) = Field(default=None, description="only with version: custom")
-    norm: Literal["Linf", "L2", "L1"] | None = Field(
-        default=None, description="None: the protocol's threat model"
-    )
-    eps: float | None = Field(default=None, ge=0, description="None: the protocol's ε")
-
-    _eps = field_validator("eps", mode="before")(parse_eps)
+from bench.params.autoattack import AutoAttackParams
+from bench.spec import format_eps
 
 
 def autoattack_value(eps: float) -> str:

@@ -3,36 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import torch
-from pydantic import Field, field_validator
 
 from bench.attacks import PGD
 from bench.explanations import discrepancy, interpret
 from bench.metrics.base import METRICS, MetricOutput, RunContext
-from bench.spec import Strict, format_eps, parse_eps
+from bench.params.proposition1 import Prop1Params
+from bench.spec import format_eps
 
 DECILES = tuple(round(0.1 * i, 1) for i in range(1, 10))
-
-
-class Prop1Params(Strict):
-    """The PGD whose successful examples Proposition 1 is checked on (budget, steps, iterate)."""
-
-    eps: float = Field(gt=0, description="the PGD budget whose successful examples are checked")
-    steps: int = Field(default=200, ge=1)
-    step_size: float = Field(default=0.01, gt=0)
-    iterate: Literal["last", "first_success"] = Field(
-        default="last",
-        description="the PGD iterate checked: the last, or the first that is misclassified "
-        "(an example just across the decision boundary, where the bound is tight)",
-    )
-    random_start: bool = Field(
-        default=False, description="start PGD from a uniform point of the ε-ball (the paper: no)"
-    )
-
-    _eps = field_validator("eps", mode="before")(parse_eps)
 
 
 def first_success(model, x: torch.Tensor, y: torch.Tensor, params: Prop1Params) -> torch.Tensor:

@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
-from bench.data.selection import Selection
 from bench.datasets import default_eps
 from bench.errors import SpecError, UnknownNameError
+from bench.params import METRIC_PARAMS, Selection
 from bench.registry import suggest
 from bench.spec import FiniteStrict, format_eps, parse_eps
 from bench.yamlio import read_yaml, validate
@@ -56,14 +56,33 @@ class Protocol(FiniteStrict):
     metrics: dict[str, dict[str, Any]] = Field(min_length=1)
 
     _eps = field_validator("eps", mode="before")(parse_eps)
+    _params: dict[str, tuple[str, BaseModel]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_metrics(self) -> Protocol:
-        from bench.metrics import METRICS
-
-        for name, params in self.metrics.items():
-            METRICS.get(name).params_schema.model_validate(params or {})
+        for name in self.metrics:
+            self.params(name)
         return self
+
+    def params(self, metric: str) -> BaseModel:
+        """The validated parameter model of ``metric`` (its schema in :data:`bench.params.METRIC_PARAMS`).
+
+        Validated once, when the protocol is, and again only if its raw parameters were replaced
+        since (``model_copy(update=...)`` does not validate): metrics, transfer and the renderer
+        read typed fields, never the raw dict. A metric the protocol does not run is an
+        UnknownNameError.
+        """
+        if metric not in self.metrics:
+            raise UnknownNameError(
+                f"Protocol {self.name!r} runs no metric {metric!r}."
+                f"{suggest(metric, list(self.metrics))} It runs: {', '.join(self.metrics)}."
+            )
+        raw = json.dumps(self.metrics[metric] or {}, sort_keys=True, default=str)
+        cached = self._params.get(metric)
+        if cached is None or cached[0] != raw:
+            schema = METRIC_PARAMS.get(metric)
+            cached = self._params[metric] = (raw, schema.model_validate(self.metrics[metric] or {}))
+        return cached[1]
 
     def resolve(
         self, dataset: str, n_examples: int | None = None, seed: int | None = None

@@ -16,15 +16,16 @@ from bench.errors import SpecError
 def upgrade_v1(data: dict[str, Any], origin: str = "result") -> dict[str, Any]:
     """The version-2 form of a version-1 result object (a new dict; ``data`` is left as it was)."""
     from bench.metrics import METRICS
+    from bench.protocols import Protocol
 
     values, produced_by = data["metrics"], data["produced_by"]
+    protocol = Protocol.model_validate(data["protocol"])
     records = []
-    for name, raw in data["protocol"]["metrics"].items():
-        metric = METRICS.get(name)
+    for name in protocol.metrics:
         own = {k: v for k, v in values.items() if produced_by.get(k) == name}
-        params = metric.params_schema.model_validate(raw or {})
         detail = _with_run_counts(name, data["details"])
-        records += [r.model_dump(mode="json") for r in metric.records(own, detail, params)]
+        built = METRICS.get(name).records(own, detail, protocol.params(name))
+        records += [r.model_dump(mode="json") for r in built]
     missing = sorted(set(values) - {r["name"] for r in records})
     if missing:
         raise SpecError(
@@ -34,7 +35,7 @@ def upgrade_v1(data: dict[str, Any], origin: str = "result") -> dict[str, Any]:
     return out | {
         "schema_version": 2,
         "values": records,
-        "protocol_digest": _digest(data["protocol"]),
+        "protocol_digest": protocol.digest(),
     }
 
 
@@ -51,10 +52,3 @@ def _with_run_counts(metric: str, details: dict[str, Any]) -> dict[str, Any]:
     ):
         return detail | {"n_correct": clean["correct"], "n_images": clean["n"]}
     return detail
-
-
-def _digest(protocol: dict[str, Any]) -> str:
-    """The digest under version 2's rule: presentation fields (rank_by, battery) do not count."""
-    from bench.protocols import Protocol
-
-    return Protocol.model_validate(protocol).digest()

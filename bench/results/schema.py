@@ -79,6 +79,16 @@ class Result(Strict):
         """Value name → the metric that produced it."""
         return {v.name: v.metric for v in self.values}
 
+    def resolved_protocol(self):
+        """The recorded protocol as a validated :class:`bench.protocols.Protocol` (torch-free).
+
+        Its ``params(metric)`` gives the typed parameter model each metric ran with, so readers
+        of a result never dig through the raw ``protocol`` dict.
+        """
+        from bench.protocols import Protocol
+
+        return Protocol.model_validate(self.protocol)
+
     def value(self, name: str) -> Value | None:
         """The record named ``name``, or None."""
         return next((v for v in self.values if v.name == name), None)

@@ -6,8 +6,9 @@ most attributed sub-pixels with noise (§3.2.1) and occlude the most attributed 
 correctly, the share whose prediction the corruption changes. Every batch's record is saved
 before the next starts, so an interrupted run resumes where it stopped.
 
-``params`` (what a protocol may set), ``batch`` (the maths on one batch), ``records`` (per-batch
-persistence), ``metric`` (the registered metric and its value records).
+``batch`` (the maths on one batch), ``summary`` (the values from the batch records),
+``records`` (per-batch persistence), ``metric`` (the registered metric and its value records);
+what a protocol may set is :mod:`bench.params.inequality`.
 """
 
 from bench.explanations import attribute
@@ -19,7 +20,8 @@ from bench.metrics.inequality.batch import (
     occlusion_batch,
 )
 from bench.metrics.inequality.metric import Inequality, per_class
-from bench.metrics.inequality.params import (
+from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
+from bench.params.inequality import (
     NOISE_MODES,
     GiniParams,
     InequalityParams,
@@ -29,7 +31,6 @@ from bench.metrics.inequality.params import (
     noise_value,
     occlusion_value,
 )
-from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
 
 __all__ = [
     "NOISE_MODES",

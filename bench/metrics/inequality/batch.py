@@ -16,7 +16,7 @@ from bench.attacks import noise as noise_ops
 from bench.attacks.occlusion import Candidates, colour_in, occlusion_attack, patch_centres
 from bench.explanations import attribute, gini_global, gini_regional, input_space
 from bench.explanations.attribution import image_seeds
-from bench.metrics.inequality.params import (
+from bench.params.inequality import (
     NOISE_MODES,
     InequalityParams,
     NoiseParams,
@@ -100,6 +100,54 @@ def occlusion_batch(
     return out, images
 
 
+def attributed_maps(model, x, y, indices, where, params: InequalityParams, seed: int):
+    """The attribution maps of the images at ``where`` (paper 000, §4.1: one per image, seeded)."""
+    space = input_space(model, params.attribution.space)
+    if not len(where):
+        return x[:0]
+    return attribute(
+        space,
+        space.to_space(x[where]),
+        y[where],
+        params.attribution,
+        image_seeds(seed, indices[where.cpu().numpy()], 0),
+    )
+
+
+def gini_per_image(maps, where, n: int, params: InequalityParams):
+    """Gini-g and Gini-r (paper 000, §3.1) of each of ``n`` images; NaN where not measured."""
+    g_global, g_regional = np.full(n, np.nan), np.full(n, np.nan)
+    g_global[where.cpu().numpy()] = gini_global(maps, params.gini.transform).cpu().numpy()
+    regional = (
+        gini_global(maps, params.gini.transform)
+        if params.gini.regional == "no_blocks"
+        else gini_regional(
+            maps, params.gini.transform, params.region_size, params.gini.sum_channels
+        )
+    )
+    g_regional[where.cpu().numpy()] = regional.cpu().numpy()
+    return g_global, g_regional
+
+
+def corruption_batch(model, x, y, maps, ids, params: InequalityParams, seed, batch_size, keep):
+    """Noise (§3.2.1) and occlusion (§3.2.2) of the correctly classified [0,1] images ``x``
+    (test-set positions ``ids``) guided by their maps: per-value records, kept corrupted images."""
+    space = input_space(model, params.space)
+    z = space.to_space(x)
+    noise, occlusion, images = {}, {}, {}
+    if params.noise and len(z):
+        seeds_noise, seeds_random = image_seeds(seed, ids, 1), image_seeds(seed, ids, 2)
+        noise, images = noise_batch(
+            space, z, y, maps, params.noise, seeds_noise, seeds_random, batch_size, keep
+        )
+    if params.occlusion and len(z):
+        occlusion, occluded = occlusion_batch(
+            space, z, y, maps, params.occlusion, params.region_size, batch_size, keep
+        )
+        images.update(occluded)
+    return noise, occlusion, images
+
+
 def inequality_batch(
     model,
     x,
@@ -121,56 +169,13 @@ def inequality_batch(
     correct = predicted == y
     measured = correct if params.gini.images == "correct" else torch.ones_like(correct)
     where = measured.nonzero().squeeze(1)
-    attr_space, space = (
-        input_space(model, params.attribution.space),
-        input_space(model, params.space),
-    )
-    maps = (
-        attribute(
-            attr_space,
-            attr_space.to_space(x[where]),
-            y[where],
-            params.attribution,
-            image_seeds(seed, indices[where.cpu().numpy()], 0),
-        )
-        if len(where)
-        else x[:0]
-    )
-    g_global = np.full(len(x), np.nan)
-    g_regional = np.full(len(x), np.nan)
-    g_global[where.cpu().numpy()] = gini_global(maps, params.gini.transform).cpu().numpy()
-    g_regional[where.cpu().numpy()] = (
-        (
-            gini_global(maps, params.gini.transform)
-            if params.gini.regional == "no_blocks"
-            else gini_regional(
-                maps, params.gini.transform, params.region_size, params.gini.sum_channels
-            )
-        )
-        .cpu()
-        .numpy()
-    )
+    maps = attributed_maps(model, x, y, indices, where, params, seed)
+    g_global, g_regional = gini_per_image(maps, where, len(x), params)
     attacked = correct[where]
     maps, ids = maps[attacked], indices[where[attacked].cpu().numpy()]
-    z, yc = space.to_space(x[correct]), y[correct]
-    noise, occlusion, images = {}, {}, {}
-    if params.noise and len(z):
-        noise, images = noise_batch(
-            space,
-            z,
-            yc,
-            maps,
-            params.noise,
-            image_seeds(seed, ids, 1),
-            image_seeds(seed, ids, 2),
-            batch_size,
-            keep_images,
-        )
-    if params.occlusion and len(z):
-        occlusion, occluded = occlusion_batch(
-            space, z, yc, maps, params.occlusion, params.region_size, batch_size, keep_images
-        )
-        images.update(occluded)
+    noise, occlusion, images = corruption_batch(
+        model, x[correct], y[correct], maps, ids, params, seed, batch_size, keep_images
+    )
     if keep_images:
         images["clean"], images["attribution"] = x[correct].cpu(), maps.cpu()
     return BatchRecord(

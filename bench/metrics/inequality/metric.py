@@ -5,41 +5,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bench.atomic import write_npz_atomic
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.metrics.inequality.batch import BatchRecord, inequality_batch
-from bench.metrics.inequality.params import (
+from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
+from bench.metrics.inequality.summary import per_class, summarize_records
+from bench.metrics.state import batch_path, save_examples
+from bench.params.inequality import (
     NOISE_MODES,
     InequalityParams,
     check_fits,
     noise_value,
     occlusion_value,
 )
-from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
-
-
-def _summary(values: np.ndarray, measured: np.ndarray) -> dict[str, float | int]:
-    """Mean and spread over measured images; a measured image without a value had an all-zero map."""
-    finite = values[np.isfinite(values)]
-    return {
-        "mean": float(finite.mean()) if len(finite) else float("nan"),
-        "std": float(finite.std()) if len(finite) else float("nan"),
-        "n": int(len(finite)),
-        "n_zero_maps": int((measured & ~np.isfinite(values)).sum()),
-    }
-
-
-def _listed(values: np.ndarray) -> list[float | None]:
-    """Per-image values for JSON: rounded, None where the image was not measured."""
-    return [round(float(v), 5) if np.isfinite(v) else None for v in values]
-
-
-def per_class(values: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Mean Gini per class (paper 000, A.7), over the images where it was measured."""
-    ok = np.isfinite(values)
-    return {
-        str(c): round(float(values[ok & (labels == c)].mean()), 4) for c in np.unique(labels[ok])
-    }
 
 
 class Inequality:
@@ -55,6 +32,13 @@ class Inequality:
         Lower is better throughout: a more equal attribution, and fewer predictions changed by the
         inductive corruptions (paper 000, §3).
         """
+        return (
+            self._gini_records(values, detail, params)
+            + self._noise_records(values, detail, params)
+            + self._occlusion_records(values, detail, params)
+        )
+
+    def _gini_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
         from bench.results.values import mean
 
         per_image = detail.get("per_image", {})
@@ -63,7 +47,7 @@ class Inequality:
             "images": params.gini.images,
             "attribution": params.attribution.method,
         }
-        out = [
+        return [
             mean(
                 "gini_global",
                 self.name,
@@ -85,11 +69,6 @@ class Inequality:
                 **gini,
             ),
         ]
-        return (
-            out
-            + self._noise_records(values, detail, params)
-            + self._occlusion_records(values, detail, params)
-        )
 
     def _noise_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
         from bench.results.values import share
@@ -148,7 +127,7 @@ class Inequality:
         records, kept = [], 0
         # enumerate, not zip(range, batches): zip stops before the generator resumes, losing its last progress update
         for number, (idx, x, y) in enumerate(ctx.batches()):
-            path = ctx.state_dir / f"batch-{number * ctx.batch_size:07d}.npz"
+            path = batch_path(ctx, number)
             record = _resumed_record(path, idx, params)
             if record is None:
                 record = inequality_batch(
@@ -171,45 +150,9 @@ class Inequality:
     def _output(
         self, ctx: RunContext, params: InequalityParams, records: list[BatchRecord]
     ) -> MetricOutput:
-        correct = np.concatenate([r.correct for r in records])
+        """The values and detail of the batch records (a sharded run merges its shards' here)."""
         labels = ctx.testset.labels[ctx.indices]
-        g_global = np.concatenate([r.gini_global for r in records])
-        g_regional = np.concatenate([r.gini_regional for r in records])
-        measured = (
-            correct.astype(bool)
-            if params.gini.images == "correct"
-            else np.ones(len(correct), dtype=bool)
-        )
-        summaries = {
-            "gini_global": _summary(g_global, measured),
-            "gini_regional": _summary(g_regional, measured),
-        }
-        values = {name: summary["mean"] for name, summary in summaries.items()}
-        detail: dict = {
-            "n_correct": int(correct.sum()),
-            **summaries,
-            "per_class": {
-                "gini_global": per_class(g_global, labels),
-                "gini_regional": per_class(g_regional, labels),
-            },
-            "per_image": {"gini_global": _listed(g_global), "gini_regional": _listed(g_regional)},
-        }
-        for name in dict.fromkeys(k for r in records for k in r.noise):
-            changed = np.concatenate([r.noise[name] for r in records if name in r.noise])
-            values[name] = float(changed.mean()) if len(changed) else float("nan")
-        for name in dict.fromkeys(k for r in records for k in r.occlusion):
-            fields = {
-                f: np.concatenate([r.occlusion[name][f] for r in records if name in r.occlusion])
-                for f in ("success", "count", "radius", "area")
-            }
-            values[name] = (
-                float(fields["success"].mean()) if len(fields["success"]) else float("nan")
-            )
-            hit = fields["success"].astype(bool)
-            detail.setdefault("occlusion", {})[name] = {
-                "mean_area_of_successes": float(fields["area"][hit].mean()) if hit.any() else None,
-                "per_image": {f: v.astype(float).round(5).tolist() for f, v in fields.items()},
-            }
+        values, detail = summarize_records(records, labels, params.gini.images)
         self._save_examples(ctx, records, params.examples)
         return MetricOutput(values=values, detail=detail)
 
@@ -229,10 +172,12 @@ class Inequality:
                 for k, v in arrays.items()
                 if k != "attribution"
             }
-        write_npz_atomic(
-            ctx.state_dir / "artifacts" / "examples.npz",
+        save_examples(
+            ctx,
             {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in arrays.items()},
         )
 
+
+__all__ = ["Inequality", "per_class"]
 
 METRICS.register(Inequality.name)(Inequality())

@@ -16,7 +16,8 @@ import torch
 from bench.atomic import write_npz_atomic
 from bench.metrics.base import discard_state
 from bench.metrics.inequality.batch import BatchRecord
-from bench.metrics.inequality.params import (
+from bench.metrics.state import read_state
+from bench.params.inequality import (
     NOISE_MODES,
     InequalityParams,
     noise_value,
@@ -25,6 +26,7 @@ from bench.metrics.inequality.params import (
 
 
 def _save_record(path, record: BatchRecord, examples: int) -> None:
+    """Write one batch's record as ``.npz`` (with its first ``examples`` example images)."""
     arrays = {
         "indices": record.indices,
         "correct": record.correct,
@@ -40,6 +42,7 @@ def _save_record(path, record: BatchRecord, examples: int) -> None:
 
 
 def _load_record(path) -> BatchRecord:
+    """The batch record saved at ``path`` (the inverse of :func:`_save_record`)."""
     with np.load(path, allow_pickle=False) as f:
         data = {k: f[k] for k in f.files}
     occlusion: dict[str, dict[str, np.ndarray]] = {}
@@ -58,16 +61,14 @@ def _load_record(path) -> BatchRecord:
     )
 
 
+RECORD_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+"""What reading a damaged or foreign ``.npz`` record raises."""
+
+
 def _resumed_record(path: Path, idx: np.ndarray, params: InequalityParams) -> BatchRecord | None:
     """A batch record an interrupted run saved for these images, or None (none, another batch size, unusable)."""
-    if not path.is_file():
-        return None
-    try:
-        record = _load_record(path)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        discard_state(path, f"unreadable batch record ({type(exc).__name__})")
-        return None
-    if not np.array_equal(record.indices, idx):  # another --batch-size: recompute
+    record = read_state(path, _load_record, RECORD_ERRORS, "unreadable batch record")
+    if record is None or not np.array_equal(record.indices, idx):  # another --batch-size: recompute
         return None
     problem = _record_problem(record, params)
     if problem:

@@ -11,20 +11,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from bench.attacks import noise as noise_ops
-from bench.attacks.occlusion import (
-    Black,
-    CentreSource,
-    CentreTransform,
-    Colour,
-    LoopOrder,
-    PatchShape,
-)
 from bench.errors import SpecError
-from bench.explanations import AttributionParams
-from bench.explanations.gini import Transform
-from bench.explanations.space import SpaceName
+from bench.params.attribution import AttributionParams, SpaceName
 from bench.spec import Strict
+
+Transform = Literal["abs", "positive"]  # Gini of |a| (the text) or of its positive part (the code)
+Distribution = Literal["normal", "uniform_image_range"]  # the noise of eq. 5
+Clamp = Literal["none", "image_range", "valid_pixels"]
+Ranking = Literal["signed", "abs"]
+CentreSource = Literal["regional", "pixel"]  # Algorithm 1's centres
+CentreTransform = Literal["signed", "abs", "positive"]
+PatchShape = Literal["square", "centred_square"]
+LoopOrder = Literal["count_outer", "radius_outer"]
+Colour = Literal["black", "grey", "white"]
+Black = Literal["pixel_zero", "image_min"]
 
 NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}
 
@@ -57,10 +57,10 @@ class NoiseParams(Strict):
     main_k: int | None = Field(
         default=None, description="the leaderboard's budget; None: the middle k"
     )
-    distribution: noise_ops.Distribution = "normal"
+    distribution: Distribution = "normal"
     std: float = Field(default=1.0, gt=0, description="normal: the standard deviation")
-    clamp: noise_ops.Clamp = "none"
-    ranking: noise_ops.Ranking = Field(
+    clamp: Clamp = "none"
+    ranking: Ranking = Field(
         default="signed", description="top-k on the signed or the absolute attribution"
     )
     random_mode: Literal["add", "replace"] = Field(

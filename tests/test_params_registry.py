@@ -1,0 +1,73 @@
+"""The torch-free parameter schemas (bench.params) and the typed protocol built from them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.errors import UnknownNameError
+from bench.params import METRIC_PARAMS
+from bench.protocols import Protocol, get_protocol
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_metric_has_its_schema_registered_torch_free():
+    from bench.metrics import METRICS
+
+    assert METRICS.names() == METRIC_PARAMS.names()
+    for name in METRICS:
+        assert METRICS.get(name).params_schema is METRIC_PARAMS.get(name), name
+
+
+def test_protocols_and_params_import_without_torch():
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import bench.params, bench.protocols\n"
+        "p = bench.protocols.get_protocol('cifar10-battery-linf').resolve('cifar10')\n"
+        "print(type(p.params('inequality')).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "InequalityParams"
+
+
+def test_a_resolved_protocol_holds_validated_parameter_models():
+    protocol = get_protocol("cifar10-battery-linf").resolve("cifar10", n_examples=8)
+    inequality = protocol.params("inequality")
+    assert inequality.occlusion is not None
+    assert inequality == METRIC_PARAMS.get("inequality").model_validate(
+        protocol.metrics["inequality"]
+    )
+    with pytest.raises(UnknownNameError, match="runs no metric 'isa'\."):
+        protocol.params("isa")
+
+
+def test_every_committed_result_protocol_validates_to_its_recorded_digest():
+    files = sorted((ROOT / "leaderboards" / "results").glob("*/*.json"))
+    files += sorted((ROOT / "docs" / "experiments" / "results").rglob("*.json"))
+    checked = 0
+    for path in files:
+        data = json.loads(path.read_text())
+        if "protocol" not in data:
+            continue
+        protocol = Protocol.model_validate(data["protocol"])
+        assert protocol.digest() == data["protocol_digest"], path
+        checked += 1
+    assert checked > 100
+
+
+def test_a_result_gives_its_protocol_typed():
+    from bench.results.store import read_result
+
+    path = next((ROOT / "leaderboards" / "results").glob("*/cifar10-battery-linf.json"))
+    result = read_result(path)
+    protocol = result.resolved_protocol()
+    assert protocol.digest() == result.protocol_digest
+    assert protocol.params("inequality").region_size == result.protocol["metrics"][
+        "inequality"
+    ].get("region_size", 4)
