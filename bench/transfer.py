@@ -71,17 +71,8 @@ def main_budgets_only(params: InequalityParams) -> InequalityParams:
     return params.model_copy(update=update)
 
 
-def transfer_table(
-    entries: list[ModelEntry],
-    protocol: Protocol,
-    *,
-    batch_size: int = 100,
-    device: str | None = None,
-    seed: int = 0,
-    data_dir=None,
-    progress=None,
-) -> TransferTable:
-    """Craft on each model, evaluate on every model; ``protocol`` must hold an ``inequality`` metric."""
+def check_transferable(entries: list[ModelEntry], protocol: Protocol) -> None:
+    """A SpecError unless the models share a data set and inputs and ``protocol`` can craft attacks."""
     if "inequality" not in protocol.metrics:
         raise SpecError(
             f"Protocol {protocol.name!r} has no inequality metric to craft attacks with."
@@ -96,6 +87,28 @@ def transfer_table(
             "Transfer needs models that see the same images (same preprocessing transform and input "
             "size): " + ", ".join(f"{e.id} ({e.preprocessing.transform})" for e in entries)
         )
+
+
+def correct_by_all(testset, protocol: Protocol, models: dict, dev, batch_size: int) -> np.ndarray:
+    """The protocol's selection restricted to the images every model classifies correctly."""
+    selection = protocol.selection.model_copy(update={"only_correct": True})
+    predictors = [lambda x, m=m: m(x.to(dev)).argmax(1) for m in models.values()]
+    with torch.no_grad():
+        return select_samples(testset, selection, predictors, batch_size)
+
+
+def transfer_table(
+    entries: list[ModelEntry],
+    protocol: Protocol,
+    *,
+    batch_size: int = 100,
+    device: str | None = None,
+    seed: int = 0,
+    data_dir=None,
+    progress=None,
+) -> TransferTable:
+    """Craft on each model, evaluate on every model; ``protocol`` must hold an ``inequality`` metric."""
+    check_transferable(entries, protocol)
     params = main_budgets_only(
         InequalityParams.model_validate(protocol.metrics["inequality"] or {})
     )
@@ -105,10 +118,7 @@ def transfer_table(
     testset = open_testset(
         protocol.dataset, data_dir=data_dir, transform=entries[0].preprocessing.transform
     )
-    selection = protocol.selection.model_copy(update={"only_correct": True})
-    predictors = [lambda x, m=m: m(x.to(dev)).argmax(1) for m in models.values()]
-    with torch.no_grad():
-        indices = select_samples(testset, selection, predictors, batch_size)
+    indices = correct_by_all(testset, protocol, models, dev, batch_size)
     table = TransferTable(
         list(models), main_attacks(params), sample_ids=[testset.ids[i] for i in indices]
     )

@@ -2,7 +2,7 @@
 
 ``local`` runs them in this process one after another; ``ray`` runs each as a Ray task, on a
 local Ray instance or a cluster. Both run the same units (:mod:`bench.executors.units`) and the
-same merge (:mod:`bench.executors.shards`), so a sweep writes the same result files either way.
+same merge (:mod:`bench.executors.merge`), so a sweep writes the same result files either way.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ larger than one shard), it is one ``battery`` unit: :func:`bench.battery.run_bat
 ``bench evaluate --model`` runs it. Sharded, it is
 
 - one ``shard`` unit per ``--shard-size`` slice of the selected images, running the metrics whose
-  per-image results can be merged exactly (:data:`bench.executors.shards.MERGERS`),
+  per-image results can be merged exactly (:data:`bench.executors.merge.MERGERS`),
 - one ``whole`` unit running the other metrics on every selected image (AutoAttack: its attacks run
   on the images still robust, in batches, so an image's random start depends on which other
   images are attacked with it),
@@ -127,7 +127,7 @@ def plan_job(
     A selection of every image (``n`` unset) takes ``testset_size``; an ``only_correct`` selection
     without ``n`` has an unknown size before it is made, so it runs unsharded.
     """
-    from bench.executors.shards import shard_refusal
+    from bench.executors.merge import shard_refusal
 
     sel = protocol.selection
     n = sel.n if sel.n is not None else testset_size

@@ -146,20 +146,7 @@ def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> Model
     """
     from bench.zoo.robustbench_info import model_info, reported_values
 
-    transform = info.get("preprocessing") if dataset == "imagenet" else None
-    crop = re.search(r"(\d+)$", transform or "")
-    size = int(crop.group(1)) if crop else (224 if dataset == "imagenet" else 32)
     meta = model_info(dataset, threat, name) or {}
-    paper = (
-        {
-            "title": meta["name"],
-            "url": meta.get("link") or None,
-            "authors": meta.get("authors") or None,
-            "venue": meta.get("venue") or None,
-        }
-        if meta.get("name")
-        else None
-    )
     architecture = f": {meta['architecture']}" if meta.get("architecture") else ""
     return ModelEntry(
         id=f"{ROBUSTBENCH_PREFIX}{dataset}-{threat}-{name}",
@@ -171,15 +158,35 @@ def robustbench_entry(dataset: str, threat: str, name: str, info: dict) -> Model
             "eps": default_eps(dataset, threat),
         },
         source={"loader": "robustbench", "name": name, "dataset": dataset, "threat_model": threat},
-        preprocessing={
-            "input_size": (3, size, size),
-            "transform": transform or ("Res256Crop224" if dataset == "imagenet" else None),
-        },
+        preprocessing=_robustbench_preprocessing(dataset, info),
         description=f"RobustBench {dataset} {threat} zoo entry {name}{architecture}",
-        paper=paper,
+        paper=_robustbench_paper(meta),
         reported=reported_values(meta) if meta else {},
         tags=("robustbench",),
     )
+
+
+def _robustbench_preprocessing(dataset: str, info: dict) -> dict:
+    """Input size and transform: an ImageNet model names its own (``Res256Crop224`` by default)."""
+    transform = info.get("preprocessing") if dataset == "imagenet" else None
+    crop = re.search(r"(\d+)$", transform or "")
+    size = int(crop.group(1)) if crop else (224 if dataset == "imagenet" else 32)
+    return {
+        "input_size": (3, size, size),
+        "transform": transform or ("Res256Crop224" if dataset == "imagenet" else None),
+    }
+
+
+def _robustbench_paper(meta: dict) -> dict | None:
+    """The paper of RobustBench's ``model_info`` record (title, link, authors, venue), if named."""
+    if not meta.get("name"):
+        return None
+    return {
+        "title": meta["name"],
+        "url": meta.get("link") or None,
+        "authors": meta.get("authors") or None,
+        "venue": meta.get("venue") or None,
+    }
 
 
 def robustbench_entries() -> dict[str, ModelEntry]:
