@@ -1,4 +1,4 @@
-"""Write docs/interpretation-paper001.md: our interpretation results beside paper 001's Tables 3/A7, A6, A2 and A1.
+"""Write docs/results/interpretation-paper001.md: our interpretation results beside paper 001's Tables 3/A7, A6, A2 and A1.
 
 Usage: python docs/tools/interpretation_paper001_tables.py [RESULTS_DIR]   (default leaderboards/results)
 The paper's numbers are transcribed from ../shared/seeds/001_d66dffc5576d1557.txt; ours are read
@@ -582,5 +582,5 @@ def main(results_dir: Path) -> str:
 
 if __name__ == "__main__":
     results_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("leaderboards/results")
-    Path("docs/interpretation-paper001.md").write_text(main(results_dir))
-    print("wrote docs/interpretation-paper001.md")
+    Path("docs/results/interpretation-paper001.md").write_text(main(results_dir))
+    print("wrote docs/results/interpretation-paper001.md")
