@@ -8,7 +8,7 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     """Register ``bench submit FILE.yaml``: its options and those of ``bench evaluate``."""
-    from bench.cli.cmd_evaluate import add_run_options
+    from bench.cli.options import add_run_options
 
     p = sub.add_parser(
         "submit",
