@@ -10,10 +10,24 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import NamedTuple
+
+from bench.cli.options import add_device, add_no_progress
+
+
+class Study(NamedTuple):
+    """One demo study: what is trained, at which ε, and the protocol that evaluates it."""
+
+    training_set: str
+    arch: str
+    recipes: tuple[str, str]  # the standard one, the adversarial one
+    default_eps: tuple[str, ...]
+    protocol: str
+    n_examples: int | None  # None: the protocol's own
+
 
 STUDIES = {
-    # training set, architecture, recipes (standard, adversarial), ε grid, protocol, images
-    "digits": (
+    "digits": Study(
         "digits",
         "digits_gap",
         ("digits-standard", "digits-pgd-at"),
@@ -21,7 +35,7 @@ STUDIES = {
         "digits-battery-linf",
         None,
     ),
-    "cifar10": (
+    "cifar10": Study(
         "cifar10_5000",
         "smallgap",
         ("standard", "pgd-at"),
@@ -64,15 +78,8 @@ def add_parser(sub) -> None:
         metavar="DIR",
         help="where models, results and the leaderboard go (default ./bench-demo)",
     )
-    p.add_argument(
-        "--device",
-        default="auto",
-        metavar="D",
-        help="auto (CUDA when present; default), cpu, cuda, cuda:N or mps",
-    )
-    p.add_argument(
-        "--no-progress", action="store_true", help="no progress bars (they go to stderr)"
-    )
+    add_device(p)
+    add_no_progress(p)
     p.set_defaults(handler=run)
 
 
@@ -166,50 +173,23 @@ def run(args: argparse.Namespace) -> int:
     Prints the battery's values per model and whether Gini-g grows with the training ε
     (paper 000, §4.2, Table 1), each step a paired comparison on the same images.
     """
-    from bench.battery import run_battery
-    from bench.cli.cmd_train import resolved_recipe
     from bench.cli.output import progress_bars, stdout
     from bench.data.training import EVALUATION_SET, training_set
-    from bench.devices import resolve_device
     from bench.leaderboard.write import write_leaderboards
     from bench.protocols import get_protocol
-    from bench.training import train
-    from bench.zoo.catalog import read_entry
 
-    train_set, arch, (standard, adversarial), default_eps, protocol_name, n = STUDIES[args.dataset]
+    study = STUDIES[args.dataset]
     check_eps_list(args.eps)
-    dataset = EVALUATION_SET[train_set]
-    images, labels = training_set(train_set)
-    protocol = get_protocol(protocol_name).resolve(dataset, n_examples=n)
-    plan = [(standard, None)] + [(adversarial, e) for e in (args.eps or default_eps)]
-    results = []
+    dataset = EVALUATION_SET[study.training_set]
+    data = training_set(study.training_set)
+    protocol = get_protocol(study.protocol).resolve(dataset, n_examples=study.n_examples)
+    standard, adversarial = study.recipes
+    plan = [(standard, None)] + [(adversarial, e) for e in (args.eps or study.default_eps)]
     with progress_bars(enabled=not args.no_progress) as progress:
-        for recipe_name, eps in plan:
-            recipe = resolved_recipe(recipe_name, eps, args.epochs)
-            model_id = f"demo_{dataset}_{recipe.method}" + (
-                f"_eps{eps.replace('/', '_')}" if eps else ""
-            )
-            trained = train(
-                recipe,
-                images,
-                labels,
-                arch=arch,
-                dataset=dataset,
-                out=args.out / "models" / model_id,
-                model_id=model_id,
-                device=str(resolve_device(args.device)),
-                progress=progress,
-            )
-            results.append(
-                run_battery(
-                    read_entry(trained.entry_path),
-                    protocol,
-                    results_dir=args.out / "results",
-                    device=args.device,
-                    progress=progress,
-                    command=["demo", model_id],
-                )
-            )
+        results = [
+            _train_and_evaluate(args, study, data, protocol, progress, recipe_name, eps)
+            for recipe_name, eps in plan
+        ]
     written = write_leaderboards(args.out / "results", args.out / "leaderboards")
     stdout.print(_summary(results, protocol.name))
     stdout.print(_verdict(results))
@@ -218,3 +198,37 @@ def run(args: argparse.Namespace) -> int:
         f"{args.out / 'models'}."
     )
     return 0
+
+
+def _train_and_evaluate(args, study: Study, data, protocol, progress, recipe_name: str, eps):
+    """Train one model of the study (``eps`` None: the standard one), then run the battery on it."""
+    from bench.battery import run_battery
+    from bench.cli.train_plan import resolved_recipe
+    from bench.data.training import EVALUATION_SET
+    from bench.devices import resolve_device
+    from bench.training import train
+    from bench.zoo.catalog import read_entry
+
+    dataset = EVALUATION_SET[study.training_set]
+    recipe = resolved_recipe(recipe_name, eps, args.epochs)
+    model_id = f"demo_{dataset}_{recipe.method}" + (f"_eps{eps.replace('/', '_')}" if eps else "")
+    images, labels = data
+    trained = train(
+        recipe,
+        images,
+        labels,
+        arch=study.arch,
+        dataset=dataset,
+        out=args.out / "models" / model_id,
+        model_id=model_id,
+        device=str(resolve_device(args.device)),
+        progress=progress,
+    )
+    return run_battery(
+        read_entry(trained.entry_path),
+        protocol,
+        results_dir=args.out / "results",
+        device=args.device,
+        progress=progress,
+        command=["demo", model_id],
+    )

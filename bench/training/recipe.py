@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from bench.errors import SpecError, UnknownNameError
 from bench.registry import suggest
@@ -128,6 +128,27 @@ class Recipe(FiniteStrict):
         return hashlib.sha256(
             json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         ).hexdigest()[:12]
+
+    def overridden(
+        self,
+        *,
+        eps: float | None = None,
+        epochs: int | None = None,
+        warmup_steps: int | None = None,
+    ) -> Recipe:
+        """This recipe with ε, epochs or the clean warm-up replaced (None keeps it), validated anew."""
+        update = {k: v for k, v in {"eps": eps, "epochs": epochs}.items() if v is not None}
+        if warmup_steps is not None:
+            update["eps_schedule"] = self.eps_schedule.model_dump() | {"warmup_steps": warmup_steps}
+        try:
+            return Recipe.model_validate(self.model_dump() | update) if update else self
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
+            raise SpecError(
+                f"Recipe {self.name!r} with these overrides does not validate: {problems}."
+            ) from None
 
 
 def recipe_files() -> dict[str, Path]:
