@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.cli.options import add_results_input
 from bench.leaderboard.write import (
     load_results,
     write_leaderboards,
@@ -24,9 +25,7 @@ def add_parser(sub) -> None:
         epilog="Examples: bench leaderboard  |  bench leaderboard --html site/ && "
         "python -m http.server -d site/  |  bench leaderboard --format csv --out values.csv",
     )
-    p.add_argument(
-        "--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)"
-    )
+    add_results_input(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -34,6 +33,18 @@ def add_parser(sub) -> None:
         help="output folder (default: the results folder's parent); "
         "with --format csv|json, a file (default: stdout)",
     )
+    _add_format_options(p)
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print what was written as JSON on stdout ({"format", "out", "written", "removed"}); '
+        "--format json without --out prints the table itself",
+    )
+    p.set_defaults(handler=run)
+
+
+def _add_format_options(p: argparse.ArgumentParser) -> None:
+    """What is written: the markdown boards (default), the long table (csv / json) or the web site."""
     p.add_argument(
         "--format",
         choices=("md", "csv", "json"),
@@ -50,13 +61,6 @@ def add_parser(sub) -> None:
         "board and per model (with its figures); self-contained, it loads nothing from elsewhere. "
         "Open DIR/index.html or serve DIR with any static web server",
     )
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help='print what was written as JSON on stdout ({"format", "out", "written", "removed"}); '
-        "--format json without --out prints the table itself",
-    )
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from bench.cli.options import add_zoo
+
 
 def add_parser(sub) -> None:
     """Register ``bench list`` and its options (--dataset, --robustbench, --loaders, ...)."""
@@ -24,9 +26,7 @@ def add_parser(sub) -> None:
         "--architectures", action="store_true", help="list registered architectures instead"
     )
     p.add_argument("--metrics", action="store_true", help="list registered metrics instead")
-    p.add_argument(
-        "--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)"
-    )
+    add_zoo(p)
     p.add_argument("--json", action="store_true", help="print the entries as JSON")
     p.set_defaults(handler=run)
 

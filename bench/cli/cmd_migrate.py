@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.cli.options import add_results_input
+
 
 def add_parser(sub) -> None:
     """Register ``bench migrate`` and its options (--results, --check)."""
@@ -17,9 +19,7 @@ def add_parser(sub) -> None:
         "recomputed from images). Version-2 files are left as they are. Only files "
         "bench wrote (result files) are touched.",
     )
-    p.add_argument(
-        "--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)"
-    )
+    add_results_input(p)
     p.add_argument(
         "--check",
         action="store_true",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from bench.cli.options import add_zoo
+
 
 def add_parser(sub) -> None:
     """Register ``bench show ID`` and its options (--zoo, --json)."""
@@ -11,9 +13,7 @@ def add_parser(sub) -> None:
         "show", help="show one registry entry", description="Show one registry entry in full."
     )
     p.add_argument("model", metavar="ID", help="model id (see `bench list`)")
-    p.add_argument(
-        "--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml; $BENCH_ZOO)"
-    )
+    add_zoo(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     p.set_defaults(handler=run)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.cli.options import add_results_input
+
 
 def add_parser(sub) -> None:
     """Register ``bench table`` and its options (--protocols, --models, --compare, ...)."""
@@ -29,6 +31,23 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--models", nargs="+", metavar="ID", help="model ids, as rows in this order (default: all)"
     )
+    _add_compare_options(p)
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the tables (or the --compare comparison) as JSON "
+        "on stdout: per protocol, one row per model with the "
+        "table's value records",
+    )
+    add_results_input(p)
+    p.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it"
+    )
+    p.set_defaults(handler=run)
+
+
+def _add_compare_options(p: argparse.ArgumentParser) -> None:
+    """``--compare A B`` with the protocol, the values and the seeded resampling it compares by."""
     p.add_argument(
         "--compare", nargs=2, metavar=("A", "B"), help="two model ids to compare image by image"
     )
@@ -45,20 +64,6 @@ def add_parser(sub) -> None:
         default=10_000,
         help="with --compare: bootstrap resamples and permutations (default 10000)",
     )
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help="print the tables (or the --compare comparison) as JSON "
-        "on stdout: per protocol, one row per model with the "
-        "table's value records",
-    )
-    p.add_argument(
-        "--results", type=Path, metavar="DIR", help="result files (default leaderboards/results)"
-    )
-    p.add_argument(
-        "--out", type=Path, metavar="FILE", help="write the markdown here instead of printing it"
-    )
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -153,95 +158,24 @@ def comparison_data(results, protocols: list[str], models: list[str] | None) -> 
 def run_compare(args: argparse.Namespace, results_dir: Path) -> int:
     """Paired comparison of two results of one protocol on the same images, one row per value."""
     from bench.cli.output import print_json
-    from bench.stats import compare_paired, per_image_values
+    from bench.cli.paired import compare_results, render_paired
 
-    a, b = (_read(results_dir, model, args.protocol) for model in args.compare)
-    _check_paired(a, b)
-    labels = _labels(a) if "clean_accuracy" in args.value else None
-    rows = {
-        value: compare_paired(
-            per_image_values(a.details, value, labels),
-            per_image_values(b.details, value, labels),
-            args.resamples,
-            args.seed,
-        )
-        for value in args.value
-    }
+    digest, rows = compare_results(
+        results_dir, args.compare, args.protocol, args.value, args.resamples, args.seed
+    )
     if args.json:
         print_json(
             {
                 "protocol": args.protocol,
-                "protocol_digest": a.protocol_digest,
+                "protocol_digest": digest,
                 "model_a": args.compare[0],
                 "model_b": args.compare[1],
                 "comparisons": {v: c.as_dict() for v, c in rows.items()},
             }
         )
         return 0
-    _emit(render_paired(args.compare, args.protocol, a.protocol_digest, rows), args.out)
+    _emit(render_paired(args.compare, args.protocol, digest, rows), args.out)
     return 0
-
-
-def render_paired(models, protocol: str, digest: str, rows: dict) -> str:
-    """A small markdown table: A, B, A − B, its 95% interval and p-value, images measured."""
-    a, b = models
-    n = next(iter(rows.values()))
-    lines = [
-        f"Paired comparison under `{protocol}` (digest `{digest}`), {n.n_images} images; "
-        f"A = `{a}`, B = `{b}`; {n.n_resamples} bootstrap resamples and sign-flip permutations, "
-        f"seed {n.seed}.",
-        "",
-        "| value | A | B | A − B | 95% interval | p | n measured (A / B) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for value, c in rows.items():
-        lines.append(
-            f"| {value} | {c.mean_a:.4f} | {c.mean_b:.4f} | {c.difference:+.4f} | "
-            f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}] | {_p_text(c)} | {c.n_measured_a} / {c.n_measured_b} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _p_text(c) -> str:
-    """The p-value; at its floor 1/(R + 1) (no permutation as extreme) it is shown as a bound."""
-    return f"≤ {c.p_value:.1g}" if c.p_value * (c.n_resamples + 1) < 1.5 else f"{c.p_value:.2g}"
-
-
-def _read(results_dir: Path, model: str, protocol: str):
-    from bench.errors import MissingFileError
-    from bench.results import read_result, result_path
-
-    path = result_path(results_dir, model, protocol)
-    if not path.is_file():
-        raise MissingFileError(f"No result for {model} under {protocol}: {path} does not exist.")
-    return read_result(path)
-
-
-def _check_paired(a, b) -> None:
-    """Two results are paired when their protocols are equal and they ran on the same images."""
-    from bench.errors import BenchError
-
-    if a.protocol_digest != b.protocol_digest:
-        raise BenchError(
-            f"{a.model.id} and {b.model.id} ran different versions of the protocol "
-            f"(digests {a.protocol_digest} and {b.protocol_digest}); they are not comparable."
-        )
-    if a.provenance.sample_ids != b.provenance.sample_ids:
-        raise BenchError(
-            f"{a.model.id} and {b.model.id} were evaluated on different images; pass results "
-            "of the same selection (same --n-examples and --seed)."
-        )
-
-
-def _labels(result):
-    """The test labels of the result's images (result files store predictions, not labels)."""
-    import numpy as np
-
-    from bench.data.testsets import open_testset
-
-    testset = open_testset(result.protocol["dataset"])
-    positions = {image_id: i for i, image_id in enumerate(testset.ids)}
-    return np.asarray(testset.labels)[[positions[i] for i in result.provenance.sample_ids]]
 
 
 def _emit(text: str, out: Path | None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.cli.options import add_batch_size, add_device, add_no_progress
+
 
 def add_parser(sub) -> None:
     """Register ``bench transfer`` and its options (--models, --protocol, --n-examples, ...)."""
@@ -18,33 +20,9 @@ def add_parser(sub) -> None:
         epilog="example: bench transfer --models cifar_smallgap_normal cifar_smallgap_adv "
         "--protocol cifar10-inequality-code --n-examples 200",
     )
-    p.add_argument(
-        "--models", nargs="+", required=True, metavar="ID", help="two or more registry ids"
-    )
-    p.add_argument(
-        "--protocol",
-        metavar="P",
-        help="an inequality protocol (default: <dataset>-inequality-code)",
-    )
-    p.add_argument(
-        "--n-examples",
-        type=int,
-        metavar="N",
-        help="candidate images before keeping the correct ones",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=100,
-        metavar="B",
-        help="images per forward pass (default 100)",
-    )
-    p.add_argument(
-        "--device",
-        default="auto",
-        metavar="D",
-        help="auto (CUDA when present; default), cpu, cuda, cuda:N or mps",
-    )
+    _add_experiment_options(p)
+    add_batch_size(p)
+    add_device(p)
     p.add_argument(
         "--seed",
         type=int,
@@ -62,10 +40,26 @@ def add_parser(sub) -> None:
     p.add_argument("--zoo", metavar="FILE", help="registry file (default: model_zoo.yaml)")
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the tables as markdown")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
-    p.add_argument(
-        "--no-progress", action="store_true", help="no progress bars (they go to stderr)"
-    )
+    add_no_progress(p)
     p.set_defaults(handler=run)
+
+
+def _add_experiment_options(p: argparse.ArgumentParser) -> None:
+    """Which models, which inequality protocol, how many candidate images."""
+    p.add_argument(
+        "--models", nargs="+", required=True, metavar="ID", help="two or more registry ids"
+    )
+    p.add_argument(
+        "--protocol",
+        metavar="P",
+        help="an inequality protocol (default: <dataset>-inequality-code)",
+    )
+    p.add_argument(
+        "--n-examples",
+        type=int,
+        metavar="N",
+        help="candidate images before keeping the correct ones",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,21 +68,11 @@ def run(args: argparse.Namespace) -> int:
     Paper 000, appendix A.4 (transferability); images are those every model classifies
     correctly. Prints the tables, or the counts as JSON; ``--out`` writes the markdown.
     """
-    from bench.cli.output import print_json, progress_bars, stdout
-    from bench.errors import BenchError
-    from bench.protocols import get_protocol
+    from bench.cli.output import progress_bars
     from bench.results.store import write_text_atomic
     from bench.transfer import render_markdown, transfer_table
-    from bench.zoo.catalog import Zoo
 
-    if len(set(args.models)) < 2:
-        raise BenchError("--models needs at least two different model ids.")
-    if args.n_examples is not None and args.n_examples <= 0:
-        raise BenchError("--n-examples must be a positive number of images.")
-    zoo = Zoo.load(args.zoo)
-    entries = [zoo.get(m) for m in dict.fromkeys(args.models)]
-    protocol = get_protocol(args.protocol or f"{entries[0].dataset}-inequality-code")
-    protocol = protocol.resolve(entries[0].dataset, n_examples=args.n_examples, seed=args.seed)
+    entries, protocol = _entries_and_protocol(args)
     with progress_bars(enabled=not args.no_progress) as progress:  # on stderr, also with --json
         table = transfer_table(
             entries,
@@ -104,7 +88,32 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.out:
         write_text_atomic(args.out, text + "\n")
-    if args.json:
+    _print(table, text, protocol, args.json)
+    return 0
+
+
+def _entries_and_protocol(args: argparse.Namespace) -> tuple[list, object]:
+    """The distinct ``--models`` entries and the protocol resolved for the first one's data set."""
+    from bench.errors import BenchError
+    from bench.protocols import get_protocol
+    from bench.zoo.catalog import Zoo
+
+    if len(set(args.models)) < 2:
+        raise BenchError("--models needs at least two different model ids.")
+    if args.n_examples is not None and args.n_examples <= 0:
+        raise BenchError("--n-examples must be a positive number of images.")
+    zoo = Zoo.load(args.zoo)
+    entries = [zoo.get(m) for m in dict.fromkeys(args.models)]
+    protocol = get_protocol(args.protocol or f"{entries[0].dataset}-inequality-code")
+    protocol = protocol.resolve(entries[0].dataset, n_examples=args.n_examples, seed=args.seed)
+    return entries, protocol
+
+
+def _print(table, text: str, protocol, as_json: bool) -> None:
+    """The counts as JSON on stdout, or the markdown tables rendered for the terminal."""
+    from bench.cli.output import print_json, stdout
+
+    if as_json:
         print_json(
             {
                 "protocol": protocol.name,
@@ -118,4 +127,3 @@ def run(args: argparse.Namespace) -> int:
         from rich.markdown import Markdown
 
         stdout.print(Markdown(text))
-    return 0

@@ -79,9 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.add_parser(sub)
-    for (
-        command
-    ) in sub.choices.values():  # also after the sub-command; SUPPRESS keeps a value given before it
+    # also after the sub-command; SUPPRESS keeps a value given before it
+    for command in sub.choices.values():
         command.add_argument("--assets", metavar="DIR", default=argparse.SUPPRESS, help=ASSETS_HELP)
     return parser
 
