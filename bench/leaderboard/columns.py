@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.registry import Registry
+from bench.results import Result
 from bench.results.values import Value
 from bench.spec import format_eps
 
@@ -82,6 +83,33 @@ def cell(value: Value | None, interval: bool = True) -> str:
     if interval and value.value is not None and value.ci_low is not None:
         text += f" [{number(value, value.ci_low)}, {number(value, value.ci_high)}]"
     return text
+
+
+def training(result: Result) -> str:
+    """The Training cell: the method, and the threat model and ε it was trained against if any."""
+    t = result.model.training
+    return (
+        t.method
+        if t.threat_model == "none"
+        else f"{t.method} ({t.threat_model} {format_eps(t.eps)})"
+    )
+
+
+def missing(result: Result, metric: str) -> str:
+    """A cell with no value: ``n/a†`` where the metric skipped itself (with a recorded reason), else ``-``."""
+    return "n/a†" if result.details.get(metric, {}).get("skipped") else "-"
+
+
+def skip_reasons(results: list[Result]) -> list[str]:
+    """The recorded reasons behind a table's ``n/a†`` cells, as sorted ``metric: reason`` lines."""
+    return sorted(
+        {
+            f"{m}: {d['skipped']}"
+            for r in results
+            for m, d in r.details.items()
+            if isinstance(d, dict) and d.get("skipped")
+        }
+    )
 
 
 @dataclass(frozen=True)

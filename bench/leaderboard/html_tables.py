@@ -1,7 +1,7 @@
 """The HTML site's tables as data: headers with their sort type and direction, cells with sort keys.
 
 Built from the same value records and column definitions as the markdown boards
-(:mod:`bench.leaderboard.columns`, the ranking of :mod:`bench.leaderboard.render`): the cell
+(:mod:`bench.leaderboard.columns`, the ranking of :mod:`bench.leaderboard.ranking`): the cell
 text is :func:`~bench.leaderboard.columns.cell` (value and 95% interval), the sort key is the
 record's number itself, so a browser sorts on values, never on the printed strings. Torch-free.
 """
@@ -16,9 +16,12 @@ from bench.leaderboard.columns import (
     BATTERY_UNITS,
     cell,
     label,
+    missing,
+    skip_reasons,
     summary_values,
+    training,
 )
-from bench.leaderboard.render import _missing, _sort_key, _training, headline, ranked
+from bench.leaderboard.ranking import BATTERY_RANK, battery_ranked, headline, ranked
 from bench.results import Result
 from bench.results.values import Value
 from bench.spec import format_eps
@@ -69,16 +72,23 @@ def value_cell(value: Value | None, missing: str = "-") -> Cell:
     return Cell(cell(value), number_key(value.value))
 
 
+def text_cell(text: str) -> Cell:
+    """A cell of text that sorts by its own text."""
+    return Cell(text, text)
+
+
 def _model_cells(rank: int, result: Result, models_href: str) -> list[Cell]:
+    """A board row's first cells: rank, the model (linked to its page), its training."""
     mid = result.model.id
     return [
         Cell(str(rank), number_key(rank)),
         Cell(mid, mid, f"{models_href}{mid}.html"),
-        Cell(_training(result), _training(result)),
+        text_cell(training(result)),
     ]
 
 
 def _tail_cells(result: Result) -> list[Cell]:
+    """A board row's last cells: the number of images and of sanity-check flags."""
     flags = len(result.flags)
     return [
         Cell(str(len(result.provenance.sample_ids)), number_key(len(result.provenance.sample_ids))),
@@ -111,45 +121,40 @@ def protocol_info(result: Result, rank: Value | None) -> dict:
     }
 
 
-def battery_table(results: list[Result], models_href: str = "models/") -> Table:
-    """The battery table: the fixed columns of :data:`BATTERY_COLUMNS`, ranked by AutoAttack."""
-    first = results[0]
-    columns = [
+def _battery_headers() -> list[Header]:
+    """The battery columns' headers; the table is written ranked by AutoAttack, highest first."""
+    return [
         Header(
             c.header(BATTERY_UNITS.get(c.label, "share")),
             higher_is_better=c.higher_is_better,
-            sorted="descending" if i == 1 else "none",
+            sorted="descending" if c is BATTERY_RANK else "none",
         )
-        for i, c in enumerate(BATTERY_COLUMNS)
+        for c in BATTERY_COLUMNS
     ]
-    order = sorted(results, key=lambda r: _sort_key(BATTERY_COLUMNS[1].pick(r.values), r.model.id))
+
+
+def battery_table(results: list[Result], models_href: str = "models/") -> Table:
+    """The battery table: the fixed columns of :data:`BATTERY_COLUMNS`, ranked by AutoAttack."""
+    first = results[0]
     rows = [
         (
             r.model.id,
             [
                 *_model_cells(rank, r, models_href),
-                *(value_cell(c.pick(r.values), _missing(r, c.metric)) for c in BATTERY_COLUMNS),
+                *(value_cell(c.pick(r.values), missing(r, c.metric)) for c in BATTERY_COLUMNS),
                 *_tail_cells(r),
             ],
         )
-        for rank, r in enumerate(order, 1)
+        for rank, r in enumerate(battery_ranked(results), 1)
     ]
-    notes = sorted(
-        {
-            f"† {m}: {d['skipped']}"
-            for r in results
-            for m, d in r.details.items()
-            if isinstance(d, dict) and d.get("skipped")
-        }
-    )
     return Table(
         _key(first),
         first.protocol["dataset"],
         first.protocol["threat_model"],
-        protocol_info(first, BATTERY_COLUMNS[1].pick(first.values)),
-        [*HEAD, *columns, *TAIL],
+        protocol_info(first, BATTERY_RANK.pick(first.values)),
+        [*HEAD, *_battery_headers(), *TAIL],
         rows,
-        notes,
+        [f"† {reason}" for reason in skip_reasons(results)],
         battery=True,
     )
 
@@ -193,86 +198,5 @@ def protocol_table(
 
 
 def _key(result: Result) -> str:
+    """A table's key on its page: protocol name and digest."""
     return f"{result.protocol['name']}-{result.protocol_digest}"
-
-
-def model_results_table(results: list[Result]) -> Table:
-    """A model page's table: every value of every result with its interval and its reported figure."""
-    entry = results[-1].model
-    headers = [
-        Header("Protocol", "text"),
-        Header("Digest", "text"),
-        Header("Value", "text"),
-        Header("Value [95% interval]"),
-        Header("Reported"),
-        Header("n"),
-        Header("Device", "text"),
-        Header("Date", "text"),
-    ]
-    rows = []
-    for r in sorted(results, key=lambda r: (r.protocol["name"], r.protocol_digest)):
-        for v in r.values:
-            reported = entry.reported.get(v.name)
-            rep = (
-                Cell(
-                    cell(v.model_copy(update={"value": reported, "ci_low": None}), False),
-                    number_key(reported),
-                )
-                if reported is not None
-                else Cell("-")
-            )
-            rows.append(
-                (
-                    entry.id,
-                    [
-                        Cell(r.protocol["name"], r.protocol["name"]),
-                        Cell(r.protocol_digest, r.protocol_digest),
-                        Cell(label(v), label(v)),
-                        value_cell(v),
-                        rep,
-                        Cell(str(v.n), number_key(v.n)),
-                        Cell(r.provenance.device, r.provenance.device),
-                        Cell(r.provenance.finished_at[:10], r.provenance.finished_at),
-                    ],
-                )
-            )
-    return Table(f"results-{entry.id}", entry.dataset, "", {}, headers, rows)
-
-
-def per_class_gini_table(results: list[Result]) -> Table | None:
-    """Paper 000, A.7: mean Gini per class, one row per (protocol, Gini variant), as on the markdown page."""
-    rows = [
-        (r, r.details["inequality"]["per_class"])
-        for r in sorted(results, key=lambda r: r.protocol["name"])
-        if isinstance(r.details.get("inequality", {}).get("per_class"), dict)
-    ]
-    if not rows:
-        return None
-    classes = sorted(
-        {c for _, pc in rows for c in pc.get("gini_global", {})},
-        key=lambda c: int(c) if c.isdigit() else c,
-    )
-    headers = [
-        Header("Protocol", "text"),
-        Header("Gini", "text"),
-        *(Header(f"class {c}", higher_is_better=False) for c in classes),
-    ]
-    table_rows = []
-    for r, pc in rows:
-        for kind in ("gini_global", "gini_regional"):
-            per_class = pc.get(kind, {})
-            cells = [
-                Cell(f"{per_class[c]:.3f}", number_key(per_class[c]))
-                if c in per_class
-                else Cell("-")
-                for c in classes
-            ]
-            name = kind.replace("gini_", "Gini-")[:6]
-            table_rows.append(
-                (
-                    r.model.id,
-                    [Cell(r.protocol["name"], r.protocol["name"]), Cell(name, name), *cells],
-                )
-            )
-    entry = results[-1].model
-    return Table(f"gini-per-class-{entry.id}", entry.dataset, "", {}, headers, table_rows)
