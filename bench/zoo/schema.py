@@ -84,21 +84,22 @@ class Architecture(FiniteStrict):
     @field_validator("name")
     @classmethod
     def _registered(cls, value: str) -> str:
-        from bench.zoo.architectures import ARCHITECTURES
+        from bench.zoo.architecture_specs import ARCHITECTURE_SPECS
 
-        if value not in ARCHITECTURES:
+        if value not in ARCHITECTURE_SPECS:
             from bench.registry import suggest
 
+            names = ARCHITECTURE_SPECS.names()
             raise ValueError(
-                f"unknown architecture {value!r}.{suggest(value, ARCHITECTURES.names())} "
-                f"Registered: {', '.join(ARCHITECTURES.names())}"
+                f"unknown architecture {value!r}.{suggest(value, names)} "
+                f"Registered: {', '.join(names)}"
             )
         return value
 
     @model_validator(mode="after")
     def _params_taken(self) -> Architecture:
         from bench.errors import SpecError
-        from bench.zoo.architectures.registry import check_params
+        from bench.zoo.architecture_specs import check_params
 
         try:
             check_params(self.name, dict(self.params))

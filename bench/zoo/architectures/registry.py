@@ -1,4 +1,7 @@
-"""The architecture registry itself (kept apart so architecture modules can import it)."""
+"""The architecture registry itself (kept apart so architecture modules can import it).
+
+Its names and keywords are also data in :mod:`bench.zoo.architecture_specs`, torch-free.
+"""
 
 from __future__ import annotations
 
@@ -10,44 +13,14 @@ from torch import nn
 
 from bench.errors import SpecError
 from bench.registry import Registry
+from bench.zoo.architecture_specs import MAX_INT_PARAM, check_params  # noqa: F401  (re-exported)
 
 ArchitectureBuilder = Callable[..., nn.Module]
 
 ARCHITECTURES: Registry[ArchitectureBuilder] = Registry("architecture")
 
 
-# Integer parameters (widths, channels, depths) beyond this would only exhaust memory.
-MAX_INT_PARAM = 4096
-
-
-def check_params(name: str, params: dict[str, Any]) -> None:
-    """Refuse parameters the builder of ``name`` does not take, and integers out of [1, MAX_INT_PARAM]."""
-    builder = ARCHITECTURES.get(name)
-    taken = _keyword_params(builder)
-    unknown = sorted(set(params) - taken - {"num_classes"}) if taken is not None else []
-    if "num_classes" in params:
-        unknown = ["num_classes (set by the entry's num_classes)"] + unknown
-    if unknown:
-        accepted = (
-            ", ".join(sorted(taken - {"num_classes"})) or "none"
-            if taken is not None
-            else "its own keywords"
-        )
-        raise SpecError(
-            f"Architecture {name!r} takes no parameter {', '.join(unknown)}; it takes: {accepted}."
-        )
-    for key, value in params.items():
-        if (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and not 1 <= value <= MAX_INT_PARAM
-        ):
-            raise SpecError(
-                f"Architecture parameter {key}={value} is out of range: give 1 to {MAX_INT_PARAM}."
-            )
-
-
-def _keyword_params(builder: Callable) -> set[str] | None:
+def keyword_params(builder: Callable) -> set[str] | None:
     """The keyword parameters ``builder`` accepts; None when it also takes ``**kwargs``."""
     try:
         signature = inspect.signature(builder)
