@@ -1,0 +1,65 @@
+"""AutoAttack's progress on the metric's bar: per attack, and per batch while each attack runs.
+
+The library's ``run_standard_evaluation`` loops over batches itself; wrapping the ``perturb``
+of each of its attack objects for the length of one call is how bench sees each batch end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+ATTACK_OBJECTS = (
+    "apgd",
+    "apgd_targeted",
+    "fab",
+    "square",
+)  # what run_standard_evaluation calls .perturb on per batch
+
+
+@contextmanager
+def per_batch(adversary, on_batch: Callable[[int], None] | None):
+    """Wrap the ``perturb`` of each attack object of ``adversary`` so each batch it attacks calls ``on_batch``."""
+    attacks = (getattr(adversary, name, None) for name in ATTACK_OBJECTS)
+    wrapped = [a for a in attacks if a is not None] if on_batch else []
+    for attack in wrapped:
+
+        def perturb(x, *args, _perturb=attack.perturb, **kwargs):
+            out = _perturb(x, *args, **kwargs)
+            on_batch(len(x))
+            return out
+
+        attack.perturb = perturb  # an instance attribute over the class's method
+    try:
+        yield
+    finally:
+        for attack in wrapped:
+            del attack.perturb
+
+
+class AttackBar:
+    """The metric's bar (total: the images) through the attacks: each attack owns an equal share of it,
+    filled batch by batch as the share of that attack's images attacked so far."""
+
+    def __init__(self, advance: Callable[..., None] | None, total: int, n_attacks: int):
+        self.advance, self.total, self.n_attacks, self.shown = advance, total, max(n_attacks, 1), 0
+
+    def move_to(self, attacks_done: float, **status: float) -> None:
+        """Advance the bar to ``attacks_done`` attacks' shares (with ``status`` on the bar)."""
+        target = min(self.total, round(self.total * attacks_done / self.n_attacks))
+        if self.advance is not None and (target > self.shown or status):
+            self.advance(target - self.shown, **status)
+            self.shown = target
+
+    def batches(self, attack_number: int, n_images: int) -> Callable[[int], None]:
+        """``on_batch`` for attack number ``attack_number`` (0-based) run on ``n_images`` images."""
+        attacked = 0
+
+        def on_batch(n: int) -> None:
+            nonlocal attacked
+            attacked += n
+            # not on the attack's last batch: the caller's move_to fills its share, with the status
+            if attacked < n_images:
+                self.move_to(attack_number + attacked / n_images)
+
+        return on_batch
