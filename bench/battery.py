@@ -175,7 +175,7 @@ def run_metrics(
         if name in done:
             continue
         metric = METRICS.get(name)
-        params = metric.params_schema.model_validate(run.protocol.metrics[name] or {})
+        params = run.protocol.params(name)
         advance = (
             progress(f"{run.entry.id}: {metric.label}", len(run.indices)) if progress else None
         )

@@ -109,9 +109,7 @@ def transfer_table(
 ) -> TransferTable:
     """Craft on each model, evaluate on every model; ``protocol`` must hold an ``inequality`` metric."""
     check_transferable(entries, protocol)
-    params = main_budgets_only(
-        InequalityParams.model_validate(protocol.metrics["inequality"] or {})
-    )
+    params = main_budgets_only(protocol.params("inequality"))
     check_fits(params, entries[0].preprocessing.input_size)
     dev = resolve_device(device)
     models = {e.id: load_model(e, dev) for e in entries}

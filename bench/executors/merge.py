@@ -85,8 +85,6 @@ def shard_refusal(name: str, params: dict, shard_size: int, batch_size: int) -> 
 
 def merged_metrics(job, run) -> dict:
     """Metric name → values and detail over all selected images of ``run``, in the protocol's order."""
-    from bench.metrics import METRICS
-
     units = {u.name: u for u in job.units()}
     parts = {name: _read_unit(u, run.testset.ids, run.indices) for name, u in units.items()}
     done = {}
@@ -94,15 +92,13 @@ def merged_metrics(job, run) -> dict:
         if name in job.whole:
             done[name] = parts["whole"][name]
             continue
-        metric = METRICS.get(name)
-        params = metric.params_schema.model_validate(job.protocol.metrics[name] or {})
         ctx = replace(run, state_dir=job.units_dir / "merged.state" / name)
         shards = [
             dict(parts[u.name][name], state_dir=u.path(".state") / name)
             for u in units.values()
             if u.kind == "shard"
         ]
-        done[name] = MERGERS[name](shards, ctx, params)
+        done[name] = MERGERS[name](shards, ctx, job.protocol.params(name))
     return done
 
 

@@ -16,9 +16,7 @@ def records_of(protocol: Protocol, done: dict) -> list:
     """Every finished metric's values as records (identity, direction, n, interval)."""
     out = []
     for name, m in done.items():
-        metric = METRICS.get(name)
-        params = metric.params_schema.model_validate(protocol.metrics[name] or {})
-        out += metric.records(m["values"], m["detail"], params)
+        out += METRICS.get(name).records(m["values"], m["detail"], protocol.params(name))
     return out
 
 
