@@ -95,8 +95,11 @@ def occlusion_curves(result: Result) -> dict[str, list[tuple[int, float]]]:
     """
     import numpy as np
 
-    occlusion = (result.protocol.get("metrics", {}).get("inequality") or {}).get("occlusion") or {}
-    if occlusion.get("loop") != "radius_outer":
+    protocol = result.resolved_protocol()
+    if "inequality" not in protocol.metrics:
+        return {}
+    occlusion = protocol.params("inequality").occlusion
+    if occlusion is None or occlusion.loop != "radius_outer":
         return {}
     records = result.details.get("inequality", {}).get("occlusion", {})
     curves = {}
