@@ -13,18 +13,31 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bench.atomic import write_npz_atomic
 from bench.attacks.aai import TopKInterpretationAttack
 from bench.explanations import interpret, kendall_tau
 from bench.metrics.base import METRICS, MetricOutput, RunContext
+from bench.metrics.interpreter_choice import choose_interpreter, unavailable_reason
 from bench.metrics.proposition1 import (
     prop1_batch,
     prop1_detail,
     prop1_holds,
     prop1_record,
 )
+from bench.metrics.state import save_examples
 from bench.params.interpretation import AUTHORS_TOPK, InterpretationParams
 from bench.spec import format_eps
+
+__all__ = [
+    "AUTHORS_TOPK",
+    "Interpretation",
+    "InterpretationParams",
+    "attack_batch",
+    "choose_interpreter",
+    "tau_value",
+]
+
+EXAMPLES = ("clean", "map_clean", "map_attacked", "attacked", "tau")
+"""What the model page shows of an example: the clean image and map, the attacked ones, and τ."""
 
 
 def attack_batch(
@@ -72,31 +85,6 @@ def tau_value(eps: float) -> str:
     """The value name of mean τ at ``eps``: ``aai_tau@8/255``."""
 
     return f"aai_tau@{format_eps(eps)}"
-
-
-def choose_interpreter(model, name: str) -> str:
-    """``auto``: CAM for a network with a CAM head, else signed GradCAM; any other name as given."""
-
-    return (
-        ("cam" if getattr(model, "has_cam", False) else "gradcam_signed")
-        if name == "auto"
-        else name
-    )
-
-
-def unavailable_reason(model, interpreter: str) -> str | None:
-    """Why ``interpreter`` cannot explain ``model`` (no CAM head, no convolution for GradCAM), or None."""
-    from bench.errors import SpecError
-    from bench.explanations.interpreters import last_conv_layer
-
-    if interpreter == "cam":
-        return None if getattr(model, "has_cam", False) else "the network has no CAM head"
-    if interpreter.startswith("gradcam"):
-        try:
-            last_conv_layer(model)
-        except SpecError:
-            return "the network has neither a CAM head nor a convolution for GradCAM"
-    return None
 
 
 def _nanmean(values: np.ndarray) -> float:
@@ -169,9 +157,8 @@ class Interpretation:
             values["prop1_holds"] = prop1_holds(d, half)
             detail["prop1"] = prop1_detail(d, half)
         if ctx.state_dir is not None and params.examples and shown["clean"]:
-            write_npz_atomic(
-                ctx.state_dir / "artifacts" / "examples.npz",
-                {"eps": params.eps[main], **{k: np.concatenate(v) for k, v in shown.items()}},
+            save_examples(
+                ctx, {"eps": params.eps[main], **{k: np.concatenate(v) for k, v in shown.items()}}
             )
         return MetricOutput(values=values, detail=detail)
 
@@ -183,13 +170,7 @@ class Interpretation:
         taus: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         changed: dict[float, list[np.ndarray]] = {eps: [] for eps in params.eps}
         gaps: list[tuple[np.ndarray, np.ndarray]] = []
-        shown: dict[str, list[np.ndarray]] = {
-            "clean": [],
-            "map_clean": [],
-            "map_attacked": [],
-            "attacked": [],
-            "tau": [],
-        }
+        shown: dict[str, list[np.ndarray]] = {key: [] for key in EXAMPLES}
         for idx, x, y in ctx.batches():
             with torch.no_grad():
                 predicted = (
@@ -201,20 +182,28 @@ class Interpretation:
             for i, eps in enumerate(params.eps):
                 taus[eps].append(tau[i * len(x) : (i + 1) * len(x)])
                 changed[eps].append(flipped[i * len(x) : (i + 1) * len(x)])
-            room = params.examples - sum(len(a) for a in shown["clean"])
-            if room > 0:
-                part = slice(main * len(x), main * len(x) + min(room, len(x)))
-                for key, value in (
-                    ("clean", x[:room]),
-                    ("map_clean", clean[:room]),
-                    ("attacked", x_adv[part]),
-                    ("map_attacked", attacked[part]),
-                    ("tau", torch.from_numpy(tau[part])),
-                ):
-                    shown[key].append(value.detach().cpu().numpy())
+            _keep_examples(shown, params.examples, main, x, (clean, x_adv, attacked, tau))
             if params.prop1 is not None and getattr(ctx.model, "has_cam", False):
                 gaps.append(prop1_batch(ctx.model, x, y, params.prop1))
         return taus, changed, gaps, shown
+
+
+def _keep_examples(shown: dict, examples: int, main: int, x, batch: tuple) -> None:
+    """Add a batch's first images to ``shown`` until it holds ``examples`` of each of
+    :data:`EXAMPLES` (the attacked ones at the main ε, copy ``main`` of :func:`attack_batch`)."""
+    clean, x_adv, attacked, tau = batch
+    room = examples - sum(len(a) for a in shown["clean"])
+    if room <= 0:
+        return
+    part = slice(main * len(x), main * len(x) + min(room, len(x)))
+    for key, value in (
+        ("clean", x[:room]),
+        ("map_clean", clean[:room]),
+        ("attacked", x_adv[part]),
+        ("map_attacked", attacked[part]),
+        ("tau", torch.from_numpy(tau[part])),
+    ):
+        shown[key].append(value.detach().cpu().numpy())
 
 
 def _tau_summary(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.metrics.base import METRICS, MetricOutput, RunContext
-from bench.metrics.interpretation import choose_interpreter
+from bench.metrics.interpreter_choice import choose_interpreter
 from bench.metrics.isa_batch import attacked_images, sneak_batch
 from bench.metrics.nsl import batch_slopes, mean_or_nan, nsl_records, summarize_slopes
 from bench.params.isa import NSLParams, SneakingParams
