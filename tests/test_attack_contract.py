@@ -127,3 +127,37 @@ def test_the_inductive_attacks_give_the_battery_s_images():
         assert torch.allclose(mine, record.images[f"occlusion_{colour}_err@N3R2"], atol=1e-6), (
             colour
         )
+
+
+def test_an_attack_is_registered_by_its_file_alone(tmp_path):
+    """The FGSM of docs/extending.md saved as bench/attacks/fgsm.py (in a copy of the package) is
+    registered and built by name, with no other change."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    text = (root / "docs" / "extending.md").read_text(encoding="utf-8")
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "fgsm" in b)
+    shutil.copytree(
+        root / "bench", tmp_path / "bench", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "bench" / "attacks" / "fgsm.py").write_text(code, encoding="utf-8")
+    probe = (
+        "import torch; from bench.attacks import ATTACKS, make_attack\n"
+        "m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))\n"
+        "a = make_attack('fgsm', m, eps=0.1)\n"
+        "x = torch.rand(2, 3, 2, 2); d = (a.perturb(x, torch.tensor([0, 1])) - x).abs().max()\n"
+        "print(type(a).__module__, 'fgsm' in ATTACKS, bool(d <= 0.1 + 1e-6))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["bench.attacks.fgsm", "True", "True"]
