@@ -33,6 +33,8 @@ def autoattack_value(eps: float) -> str:
 
 
 class _WarningLog(logging.Handler):
+    """A logging handler that keeps the messages of the warnings AutoAttack logs."""
+
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages: list[str] = []

@@ -39,6 +39,7 @@ class Inequality:
         )
 
     def _gini_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
+        """Gini-g and Gini-r: means over the measured images (bootstrap interval)."""
         from bench.results.values import mean
 
         per_image = detail.get("per_image", {})
@@ -71,6 +72,7 @@ class Inequality:
         ]
 
     def _noise_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
+        """Noise-I, Noise-II and random-pixel error rates per k (exact intervals)."""
         from bench.results.values import share
 
         if not params.noise:
@@ -94,6 +96,7 @@ class Inequality:
         ]
 
     def _occlusion_records(self, values: dict, detail: dict, params: InequalityParams) -> list:
+        """Occlusion error rates per budget and colour, from the per-image successes."""
         from bench.results.values import share
 
         if not params.occlusion:
