@@ -37,3 +37,19 @@ def test_no_module_over_250_lines_but_the_architecture_ports():
         if len(p.read_text(encoding="utf-8").splitlines()) > MAX_MODULE
     ]
     assert set(long) <= PORTS, long
+
+
+def test_every_module_and_public_function_and_class_has_a_docstring():
+    missing = []
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not ast.get_docstring(tree):
+            missing.append(f"{path.relative_to(BENCH)} (module)")
+        scopes = [tree] + [n for n in tree.body if isinstance(n, ast.ClassDef)]
+        for scope in scopes:
+            for node in scope.body:
+                kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+                if isinstance(node, kinds) and not node.name.startswith("_"):
+                    if not ast.get_docstring(node):
+                        missing.append(f"{path.relative_to(BENCH)}:{node.lineno} {node.name}")
+    assert not missing, missing
