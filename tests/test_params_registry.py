@@ -43,7 +43,7 @@ def test_a_resolved_protocol_holds_validated_parameter_models():
     assert inequality == METRIC_PARAMS.get("inequality").model_validate(
         protocol.metrics["inequality"]
     )
-    with pytest.raises(UnknownNameError, match="runs no metric 'isa'\."):
+    with pytest.raises(UnknownNameError, match=r"runs no metric 'isa'\."):
         protocol.params("isa")
 
 
