@@ -63,3 +63,15 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def check_agree(code: Registry, data: Registry, where: str) -> None:
+    """Refuse, when the package is imported, a code registry and its torch-free data table that
+    name different entries (an entry added to one only): ``where`` says what to add, and where."""
+    only_code = sorted(set(code.names()) - set(data.names()))
+    only_data = sorted(set(data.names()) - set(code.names()))
+    if only_code or only_data:
+        raise RuntimeError(
+            f"The {code.kind} registry and its table disagree: registered but not in {where}: "
+            f"{only_code or 'none'}; in {where} but not registered: {only_data or 'none'}."
+        )

@@ -43,3 +43,12 @@ def test_reading_the_zoo_imports_no_torch(command):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
+
+
+def test_a_builder_without_its_table_row_is_refused_when_registered():
+    from bench.registry import Registry, check_agree
+
+    code, data = Registry("architecture"), Registry("architecture")
+    code.register("new_net")(object())
+    with pytest.raises(RuntimeError, match=r"registered but not in table.py: \['new_net'\]"):
+        check_agree(code, data, "table.py")

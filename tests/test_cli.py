@@ -181,7 +181,7 @@ def test_evaluate_keeps_the_protocols_selection_seed_unless_told(shared_assets, 
 
 
 def test_evaluate_without_protocol_runs_the_battery_of_the_entrys_data_set_and_threat_model():
-    from bench.cli.cmd_evaluate import default_protocol
+    from bench.protocols import default_protocol
     from bench.zoo.catalog import Zoo
 
     zoo = Zoo.load()

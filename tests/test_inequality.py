@@ -567,10 +567,10 @@ def test_a_resume_with_another_batch_size_recomputes_instead_of_mixing(
     # leave batch files of size 8 behind, as an interrupted run would, then resume with size 9
     state.mkdir(parents=True)
     from bench.data import open_testset
-    from bench.metrics.inequality import _save_record, inequality_batch
+    from bench.metrics.inequality import inequality_batch, save_record
 
     x, y = open_testset("cifar10").load(np.arange(8))
-    _save_record(
+    save_record(
         state / "batch-0000000.npz",
         inequality_batch(
             load_model_cpu(entry), x, y, np.arange(8), inequality_params(protocol), 0, 8

@@ -71,3 +71,18 @@ def test_a_result_gives_its_protocol_typed():
     assert protocol.params("inequality").region_size == result.protocol["metrics"][
         "inequality"
     ].get("region_size", 4)
+
+
+def test_a_result_whose_recorded_parameters_no_longer_validate_still_renders(tmp_path):
+    from bench.leaderboard.figures_inequality import occlusion_curves
+    from bench.results.store import read_result
+
+    path = next((ROOT / "leaderboards" / "results").glob("*/cifar10-inequality-code.json"))
+    result = read_result(path)
+    assert result.recorded_params("inequality").occlusion.loop == "radius_outer"
+    assert occlusion_curves(result)
+    stale = result.model_copy(deep=True)
+    stale.protocol["metrics"]["inequality"]["occlusion"]["renamed_field"] = 1
+    with pytest.warns(UserWarning, match="recorded inequality parameters do not validate today"):
+        assert occlusion_curves(stale) == {}
+    assert result.recorded_params("isa") is None

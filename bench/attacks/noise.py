@@ -16,7 +16,7 @@ from typing import Literal
 import torch
 
 from bench.explanations.attribution import seeded_normal
-from bench.params.inequality import Clamp, Distribution, Ranking  # noqa: F401  (eq. 5's vocabulary)
+from bench.params.vocabulary import Clamp, Distribution
 
 
 def top_k_indices(scores: torch.Tensor, k: int) -> torch.Tensor:

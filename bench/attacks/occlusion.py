@@ -19,7 +19,7 @@ import torch
 from bench.attacks.noise import image_range, top_k_indices
 from bench.explanations.gini import region_sums, transform_map
 from bench.explanations.space import InputSpace
-from bench.params.inequality import (  # noqa: F401  (the vocabulary of Algorithm 1)
+from bench.params.vocabulary import (
     Black,
     CentreSource,
     CentreTransform,

@@ -65,26 +65,11 @@ def add_model_choice(p: argparse.ArgumentParser) -> None:
     )
 
 
-def default_protocol(entry) -> str:
-    """The battery of the entry's data set and threat model (a standard model: the data set's usual
-    threat model, L∞); the data set's default protocol where no battery is shipped for it."""
-    from bench.protocols import battery_protocol_name, default_protocol_name
-
-    threat = (
-        entry.training.threat_model if entry.training.threat_model in ("Linf", "L2") else "Linf"
-    )
-    return (
-        battery_protocol_name(entry.dataset, threat)
-        or battery_protocol_name(entry.dataset, "Linf")
-        or default_protocol_name(entry.dataset)
-    )
-
-
 def evaluate_entry(entry, zoo, args: argparse.Namespace):
     """Resolve the protocol, run the battery with progress bars, print a summary; return the result."""
     from bench.battery import run_battery
     from bench.cli.output import print_json, progress_bars
-    from bench.protocols import get_protocol
+    from bench.protocols import default_protocol, get_protocol
     from bench.results.store import DEFAULT_RESULTS_DIR
     from bench.zoo.loaders import check_entry_files
 

@@ -98,8 +98,7 @@ def sweep(entries: list, args: argparse.Namespace) -> list:
 
 def _resolved_pairs(entries: list, args: argparse.Namespace) -> list:
     """Each entry with its protocol (``--protocol`` or its battery), resolved for its data set."""
-    from bench.cli.cmd_evaluate import default_protocol
-    from bench.protocols import get_protocol
+    from bench.protocols import default_protocol, get_protocol
 
     return [
         (

@@ -53,10 +53,10 @@ def _merge_pgd(parts: list[dict], ctx, params) -> dict:
 
 def _merge_inequality(parts: list[dict], ctx, params) -> dict:
     from bench.metrics import METRICS
-    from bench.metrics.inequality import _load_record
+    from bench.metrics.inequality import load_record
 
     records = [
-        _load_record(path)
+        load_record(path)
         for part in parts
         for path in sorted(part["state_dir"].glob("batch-*.npz"))
     ]
@@ -67,7 +67,7 @@ def _merge_inequality(parts: list[dict], ctx, params) -> dict:
             f"in order; remove {parts[0]['state_dir'].parent.parent} and run again."
         )
     ctx.state_dir.mkdir(parents=True, exist_ok=True)
-    out = METRICS.get("inequality")._output(ctx, params, records)
+    out = METRICS.get("inequality").summarize(ctx, params, records)
     return {"values": out.values, "detail": out.detail}
 
 

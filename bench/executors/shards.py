@@ -1,8 +1,9 @@
 """Running one work unit under its lease, and merging a job's shards into one result file.
 
 A ``battery`` unit is :func:`bench.battery.run_battery`; a ``shard`` or ``whole`` unit runs its
-metrics on its slice of the selected images and keeps them in its ``.partial.json``; the merge
-(:mod:`bench.executors.merge`) builds the job's result file from those once all have finished.
+metrics on its slice of the selected images and keeps them in its ``.partial.json``. Once all
+have finished, :func:`merge_job` writes the job's result file, its metrics merged exactly from the
+shards' per-image records by :mod:`bench.executors.merge`.
 """
 
 from __future__ import annotations

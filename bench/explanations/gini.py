@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from bench.params.inequality import Transform  # noqa: F401  (§3.1: |a| or the positive part)
+from bench.params.vocabulary import Transform
 
 
 def gini(values: torch.Tensor) -> torch.Tensor:

@@ -1,9 +1,11 @@
-"""Interpreters: CAM, GradCAM, GradCAM++ and Integrated Gradients, one map per requested class (paper 001, §2).
+"""Class-map explainers: CAM, GradCAM, signed GradCAM and GradCAM++, one map per requested class (paper 001, §2).
 
 Every interpreter maps ``(model, x, classes)`` with ``classes`` shaped ``(B, K)`` to maps
 ``(B, K, h, w)``. CAM is scaled as in eq. (1), ``(1/u) Σ_k w_k^c A_k``, so that a class's map
 **sums** to its logit (the completeness Proposition 1 relies on). CAM, GradCAM and GradCAM++
 are differentiable in ``x`` (GradCAM through a double backward), so attacks can push on them.
+Integrated Gradients' class maps are in :mod:`bench.explanations.integrated_gradients`; every
+explainer is looked up in :data:`bench.explanations.registry.EXPLAINERS`.
 """
 
 from __future__ import annotations

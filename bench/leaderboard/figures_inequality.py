@@ -95,11 +95,8 @@ def occlusion_curves(result: Result) -> dict[str, list[tuple[int, float]]]:
     """
     import numpy as np
 
-    protocol = result.resolved_protocol()
-    if "inequality" not in protocol.metrics:
-        return {}
-    occlusion = protocol.params("inequality").occlusion
-    if occlusion is None or occlusion.loop != "radius_outer":
+    params = result.recorded_params("inequality")
+    if params is None or params.occlusion is None or params.occlusion.loop != "radius_outer":
         return {}
     records = result.details.get("inequality", {}).get("occlusion", {})
     curves = {}

@@ -26,6 +26,7 @@ from bench.metrics.proposition1 import (
 from bench.metrics.state import save_examples
 from bench.params.interpretation import AUTHORS_TOPK, InterpretationParams
 from bench.spec import format_eps
+from bench.stats.means import finite_mean_or_nan
 
 __all__ = [
     "AUTHORS_TOPK",
@@ -85,10 +86,6 @@ def tau_value(eps: float) -> str:
     """The value name of mean τ at ``eps``: ``aai_tau@8/255``."""
 
     return f"aai_tau@{format_eps(eps)}"
-
-
-def _nanmean(values: np.ndarray) -> float:
-    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
 class Interpretation:
@@ -218,7 +215,7 @@ def _tau_summary(
         eps: np.where(np.concatenate(changed[eps]), np.nan, np.concatenate(t))
         for eps, t in taus.items()
     }
-    values = {tau_value(eps): _nanmean(t) for eps, t in kept.items()}
+    values = {tau_value(eps): finite_mean_or_nan(t) for eps, t in kept.items()}
     detail = {
         "interpreter": interpreter,
         "variant": params.variant,

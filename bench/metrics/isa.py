@@ -12,9 +12,10 @@ import numpy as np
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.metrics.interpreter_choice import choose_interpreter
 from bench.metrics.isa_batch import attacked_images, sneak_batch
-from bench.metrics.nsl import batch_slopes, mean_or_nan, nsl_records, summarize_slopes
+from bench.metrics.nsl import batch_slopes, nsl_records, summarize_slopes
 from bench.params.isa import NSLParams, SneakingParams
 from bench.spec import format_eps
+from bench.stats.means import mean_or_nan
 
 __all__ = ["InterpretabilitySneaking", "NSLParams", "SneakingParams", "summarize_slopes"]
 

@@ -14,11 +14,7 @@ import torch
 
 from bench.metrics.isa_batch import sneak_batch
 from bench.params.isa import NSLParams, SneakingParams
-
-
-def mean_or_nan(values: np.ndarray) -> float:
-    """The mean of ``values``, NaN when there are none."""
-    return float(values.mean()) if len(values) else float("nan")
+from bench.stats.means import mean_or_nan
 
 
 def normalized_slope(low: np.ndarray, high: np.ndarray, ratio: float) -> np.ndarray:

@@ -13,18 +13,19 @@ from pydantic import Field, model_validator
 
 from bench.errors import SpecError
 from bench.params.attribution import AttributionParams, SpaceName
+from bench.params.vocabulary import (
+    Black,
+    CentreSource,
+    CentreTransform,
+    Clamp,
+    Colour,
+    Distribution,
+    LoopOrder,
+    PatchShape,
+    Ranking,
+    Transform,
+)
 from bench.spec import Strict
-
-Transform = Literal["abs", "positive"]  # Gini of |a| (the text) or of its positive part (the code)
-Distribution = Literal["normal", "uniform_image_range"]  # the noise of eq. 5
-Clamp = Literal["none", "image_range", "valid_pixels"]
-Ranking = Literal["signed", "abs"]
-CentreSource = Literal["regional", "pixel"]  # Algorithm 1's centres
-CentreTransform = Literal["signed", "abs", "positive"]
-PatchShape = Literal["square", "centred_square"]
-LoopOrder = Literal["count_outer", "radius_outer"]
-Colour = Literal["black", "grey", "white"]
-Black = Literal["pixel_zero", "image_min"]
 
 NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}
 

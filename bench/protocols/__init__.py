@@ -7,12 +7,13 @@ and its digest; two results are comparable exactly when their digests are equal.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bench.datasets import default_eps
 from bench.errors import SpecError, UnknownNameError
@@ -56,7 +57,6 @@ class Protocol(FiniteStrict):
     metrics: dict[str, dict[str, Any]] = Field(min_length=1)
 
     _eps = field_validator("eps", mode="before")(parse_eps)
-    _params: dict[str, tuple[str, BaseModel]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_metrics(self) -> Protocol:
@@ -67,9 +67,9 @@ class Protocol(FiniteStrict):
     def params(self, metric: str) -> BaseModel:
         """The validated parameter model of ``metric`` (its schema in :data:`bench.params.METRIC_PARAMS`).
 
-        Validated once, when the protocol is, and again only if its raw parameters were replaced
-        since (``model_copy(update=...)`` does not validate): metrics, transfer and the renderer
-        read typed fields, never the raw dict. A metric the protocol does not run is an
+        Metrics, transfer and the renderer read these typed fields, never the raw dict. The models
+        are frozen and validated once per distinct parameter set (:func:`validated_params`), so
+        protocols and their copies share them; a metric the protocol does not run is an
         UnknownNameError.
         """
         if metric not in self.metrics:
@@ -77,12 +77,7 @@ class Protocol(FiniteStrict):
                 f"Protocol {self.name!r} runs no metric {metric!r}."
                 f"{suggest(metric, list(self.metrics))} It runs: {', '.join(self.metrics)}."
             )
-        raw = json.dumps(self.metrics[metric] or {}, sort_keys=True, default=str)
-        cached = self._params.get(metric)
-        if cached is None or cached[0] != raw:
-            schema = METRIC_PARAMS.get(metric)
-            cached = self._params[metric] = (raw, schema.model_validate(self.metrics[metric] or {}))
-        return cached[1]
+        return validated_params(metric, json.dumps(self.metrics[metric] or {}, sort_keys=True))
 
     def resolve(
         self, dataset: str, n_examples: int | None = None, seed: int | None = None
@@ -108,6 +103,12 @@ class Protocol(FiniteStrict):
             self.model_dump(mode="json", exclude=PRESENTATION), sort_keys=True
         ).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=4096)
+def validated_params(metric: str, raw: str) -> BaseModel:
+    """``metric``'s parameters (a JSON object) validated by its schema: a frozen model, cached."""
+    return METRIC_PARAMS.get(metric).model_validate(json.loads(raw))
 
 
 def headline_name(rank_by: str | None, eps: float | None) -> str | None:
@@ -145,6 +146,20 @@ def get_protocol(name_or_path: str) -> Protocol:
 def default_protocol_name(dataset: str) -> str:
     """The name of a data set's default protocol, ``<dataset>-default``."""
     return f"{dataset}-default"
+
+
+def default_protocol(entry) -> str:
+    """The protocol ``bench evaluate`` runs on ``entry`` when none is named: the battery of the entry's
+    data set and threat model (a standard model: the data set's usual threat model, L∞); the data
+    set's default protocol where no battery is shipped for it."""
+    threat = (
+        entry.training.threat_model if entry.training.threat_model in ("Linf", "L2") else "Linf"
+    )
+    return (
+        battery_protocol_name(entry.dataset, threat)
+        or battery_protocol_name(entry.dataset, "Linf")
+        or default_protocol_name(entry.dataset)
+    )
 
 
 def battery_protocol_name(dataset: str, threat_model: str) -> str | None:

@@ -79,6 +79,32 @@ class Result(Strict):
         """Value name → the metric that produced it."""
         return {v.name: v.metric for v in self.values}
 
+    def recorded_params(self, metric: str):
+        """The typed parameters ``metric`` ran with (its schema in ``bench.params``); None if it did not run.
+
+        A result written by an older bench whose parameters today's schema refuses still renders:
+        it gets None, and a warning says why, so only what needs those parameters is left out.
+        """
+        import json
+        import warnings
+
+        from pydantic import ValidationError
+
+        from bench.protocols import validated_params
+
+        raw = self.protocol.get("metrics", {})
+        if metric not in raw:
+            return None
+        try:
+            return validated_params(metric, json.dumps(raw[metric] or {}, sort_keys=True))
+        except ValidationError as exc:
+            warnings.warn(
+                f"{self.model.id} · {self.protocol.get('name')}: its recorded {metric} parameters "
+                f"do not validate today ({exc.error_count()} errors); what needs them is left out",
+                stacklevel=2,
+            )
+            return None
+
     def resolved_protocol(self):
         """The recorded protocol as a validated :class:`bench.protocols.Protocol` (torch-free).
 

@@ -20,7 +20,7 @@ from bench.metrics.inequality.batch import (
     occlusion_batch,
 )
 from bench.metrics.inequality.metric import Inequality, per_class
-from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
+from bench.metrics.inequality.records import load_record, resumed_record, save_record
 from bench.params.inequality import (
     NOISE_MODES,
     GiniParams,
@@ -40,9 +40,9 @@ __all__ = [
     "InequalityParams",
     "NoiseParams",
     "OcclusionParams",
-    "_load_record",
-    "_resumed_record",
-    "_save_record",
+    "load_record",
+    "resumed_record",
+    "save_record",
     "attribute",
     "check_fits",
     "image_seeds",

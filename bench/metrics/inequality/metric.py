@@ -7,7 +7,7 @@ import torch
 
 from bench.metrics.base import METRICS, MetricOutput, RunContext
 from bench.metrics.inequality.batch import BatchRecord, inequality_batch
-from bench.metrics.inequality.records import _load_record, _resumed_record, _save_record
+from bench.metrics.inequality.records import load_record, resumed_record, save_record
 from bench.metrics.inequality.summary import per_class, summarize_records
 from bench.metrics.state import batch_path, save_examples
 from bench.params.inequality import (
@@ -131,7 +131,7 @@ class Inequality:
         # enumerate, not zip(range, batches): zip stops before the generator resumes, losing its last progress update
         for number, (idx, x, y) in enumerate(ctx.batches()):
             path = batch_path(ctx, number)
-            record = _resumed_record(path, idx, params)
+            record = resumed_record(path, idx, params)
             if record is None:
                 record = inequality_batch(
                     ctx.model,
@@ -144,13 +144,13 @@ class Inequality:
                     keep_images=kept < params.examples,
                     predicted=ctx.predicted(idx) if ctx.predictions is not None else None,
                 )
-                _save_record(path, record, params.examples - kept)
-                record = _load_record(path)  # the same arrays a resumed run would read
+                save_record(path, record, params.examples - kept)
+                record = load_record(path)  # the same arrays a resumed run would read
             kept += len(record.images.get("clean", ()))
             records.append(record)
-        return self._output(ctx, params, records)
+        return self.summarize(ctx, params, records)
 
-    def _output(
+    def summarize(
         self, ctx: RunContext, params: InequalityParams, records: list[BatchRecord]
     ) -> MetricOutput:
         """The values and detail of the batch records (a sharded run merges its shards' here)."""

@@ -25,7 +25,7 @@ from bench.params.inequality import (
 )
 
 
-def _save_record(path, record: BatchRecord, examples: int) -> None:
+def save_record(path, record: BatchRecord, examples: int) -> None:
     """Write one batch's record as ``.npz`` (with its first ``examples`` example images)."""
     arrays = {
         "indices": record.indices,
@@ -41,8 +41,8 @@ def _save_record(path, record: BatchRecord, examples: int) -> None:
     write_npz_atomic(path, arrays)
 
 
-def _load_record(path) -> BatchRecord:
-    """The batch record saved at ``path`` (the inverse of :func:`_save_record`)."""
+def load_record(path) -> BatchRecord:
+    """The batch record saved at ``path`` (the inverse of :func:`save_record`)."""
     with np.load(path, allow_pickle=False) as f:
         data = {k: f[k] for k in f.files}
     occlusion: dict[str, dict[str, np.ndarray]] = {}
@@ -65,9 +65,9 @@ RECORD_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 """What reading a damaged or foreign ``.npz`` record raises."""
 
 
-def _resumed_record(path: Path, idx: np.ndarray, params: InequalityParams) -> BatchRecord | None:
+def resumed_record(path: Path, idx: np.ndarray, params: InequalityParams) -> BatchRecord | None:
     """A batch record an interrupted run saved for these images, or None (none, another batch size, unusable)."""
-    record = read_state(path, _load_record, RECORD_ERRORS, "unreadable batch record")
+    record = read_state(path, load_record, RECORD_ERRORS, "unreadable batch record")
     if record is None or not np.array_equal(record.indices, idx):  # another --batch-size: recompute
         return None
     problem = _record_problem(record, params)
