@@ -86,3 +86,23 @@ def test_a_result_whose_recorded_parameters_no_longer_validate_still_renders(tmp
     with pytest.warns(UserWarning, match="recorded inequality parameters do not validate today"):
         assert occlusion_curves(stale) == {}
     assert result.recorded_params("isa") is None
+
+
+def test_a_protocol_file_reports_each_parameter_problem_at_its_line(tmp_path):
+    from bench.errors import SpecError
+    from bench.protocols import read_protocol
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "name: mine\nversion: 1\ndescription: d\nmetrics:\n"
+        "  inequality:\n    region_size: 0\n    noise: {k: [5], bogus: 1}\n  nonexistent: {}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        read_protocol(path)
+    message = str(info.value)
+    assert (
+        "line 6: metrics.inequality.region_size: Input should be greater than or equal to 1"
+        in message
+    )
+    assert "line 7: metrics.inequality.noise.bogus: unknown key" in message
+    assert "line 8: metrics.nonexistent: unknown metric 'nonexistent'" in message

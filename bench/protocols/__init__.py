@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from bench.datasets import default_eps
 from bench.errors import SpecError, UnknownNameError
@@ -58,11 +59,15 @@ class Protocol(FiniteStrict):
 
     _eps = field_validator("eps", mode="before")(parse_eps)
 
-    @model_validator(mode="after")
-    def _known_metrics(self) -> Protocol:
-        for name in self.metrics:
-            self.params(name)
-        return self
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Every metric registered and its parameters valid; each problem at its own path
+        (``metrics.inequality.noise.k``), so a YAML file's errors point at their lines."""
+        problems = [p for name, raw in metrics.items() for p in _param_problems(name, raw)]
+        if problems:
+            raise ValidationError.from_exception_data("Protocol", problems)
+        return metrics
 
     def params(self, metric: str) -> BaseModel:
         """The validated parameter model of ``metric`` (its schema in :data:`bench.params.METRIC_PARAMS`).
@@ -103,6 +108,28 @@ class Protocol(FiniteStrict):
             self.model_dump(mode="json", exclude=PRESENTATION), sort_keys=True
         ).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _param_problems(metric: str, raw: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The validation errors of one metric's parameters, located under the metric's name."""
+    if metric not in METRIC_PARAMS:
+        message = f"unknown metric {metric!r}.{suggest(metric, METRIC_PARAMS.names())}"
+        known = f" Known: {', '.join(METRIC_PARAMS.names())}."
+        error = PydanticCustomError("unknown_metric", message + known)
+        return [{"type": error, "loc": (metric,), "input": raw}]
+    try:
+        validated_params(metric, json.dumps(raw or {}, sort_keys=True))
+    except ValidationError as exc:
+        return [
+            {
+                "type": e["type"],
+                "loc": (metric, *e["loc"]),
+                "input": e["input"],
+                "ctx": e.get("ctx", {}),
+            }
+            for e in exc.errors()
+        ]
+    return []
 
 
 @functools.lru_cache(maxsize=4096)
