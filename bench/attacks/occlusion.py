@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from bench.attacks.noise import image_range, top_k_indices
+from bench.attacks.noise import image_range, select, top_k_indices
 from bench.explanations.gini import region_sums, transform_map
 from bench.explanations.space import InputSpace
 from bench.params.vocabulary import (
@@ -108,13 +108,13 @@ def _spans(coord: torch.Tensor, radii: torch.Tensor, size: int, shape: PatchShap
     return (pos >= c - r) & (pos <= high)
 
 
-def candidate_masks(
+def span_tables(
     centres: torch.Tensor, candidates: Candidates, height: int, width: int, shape: PatchShape
-) -> torch.Tensor:
-    """Boolean masks ``(B, K, H, W)``: the union of the first n centres' patches of radius r.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which rows ``(B, K, H, N)`` and columns ``(B, K, N, W)`` each candidate's used patches span (bool).
 
-    ``candidates`` holds K pairs shared by all images, or (B, K) pairs, one row per image.
-    Patches are clipped at the border (positions outside the image simply do not exist).
+    ``candidates`` holds K pairs shared by all images, or (B, K) pairs, one row per image; the
+    rows of centres beyond a candidate's n are all False. :func:`union_masks` makes the masks.
     """
     counts, radii = (
         t.to(centres.device).view(-1, t.shape[-1]) for t in (candidates.counts, candidates.radii)
@@ -123,12 +123,31 @@ def candidate_masks(
     cols = _spans(centres[..., 1], radii, width, shape)  # (B, N, K, W)
     used = torch.arange(centres.shape[1], device=centres.device)[None, :, None] < counts[:, None, :]
     rows = rows & used[..., None]
-    return (rows[..., :, None] & cols[..., None, :]).any(dim=1)
+    return rows.permute(0, 2, 3, 1).contiguous(), cols.permute(0, 2, 1, 3).contiguous()
+
+
+def union_masks(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Masks ``(B, K, H, W)`` from :func:`span_tables`: the pixels some used patch covers.
+
+    The cover counts are one batched matrix product of 0/1 values (exact small integers).
+    """
+    return torch.matmul(rows.float(), cols.float()) > 0
+
+
+def candidate_masks(
+    centres: torch.Tensor, candidates: Candidates, height: int, width: int, shape: PatchShape
+) -> torch.Tensor:
+    """Boolean masks ``(B, K, H, W)``: the union of the first n centres' patches of radius r.
+
+    ``candidates`` holds K pairs shared by all images, or (B, K) pairs, one row per image.
+    Patches are clipped at the border (positions outside the image simply do not exist).
+    """
+    return union_masks(*span_tables(centres, candidates, height, width, shape))
 
 
 def occlude(z: torch.Tensor, mask: torch.Tensor, colour: torch.Tensor) -> torch.Tensor:
     """``x' = (1 − M)·x + M·c`` with a (B, H, W) mask shared by all channels; colour broadcasts to z."""
-    return torch.where(mask[:, None], colour.expand_as(z), z)
+    return select(mask[:, None], colour.expand_as(z), z)
 
 
 @dataclass
@@ -178,7 +197,8 @@ def occlusion_attack(
     result is its first candidate that changes the prediction, as in the sequential loop.
     ``colour`` broadcasts to ``z`` (per image, e.g. the image minimum, or per channel).
     """
-    colour = colour.expand(len(z), *z.shape[1:]) if colour.shape[0] == 1 else colour
+    per_image = colour.shape[0] != 1  # else one colour broadcast to all, never copied per image
+    rows, cols = span_tables(centres, candidates, z.shape[-2], z.shape[-1], shape)  # once, small
     first = torch.full((len(z),), -1, dtype=torch.long, device=z.device)
     start = 0
     while start < len(candidates):
@@ -186,13 +206,10 @@ def occlusion_attack(
         if len(alive) == 0:
             break
         chunk = min(len(candidates) - start, max(1, pass_size // len(alive)))
-        part = Candidates(
-            candidates.counts[start : start + chunk], candidates.radii[start : start + chunk]
-        )
-        masks = candidate_masks(
-            centres[alive], part, z.shape[-2], z.shape[-1], shape
-        )  # (A, c, H, W)
-        images = torch.where(masks[:, :, None], colour[alive][:, None], z[alive][:, None])
+        part = slice(start, start + chunk)
+        masks = union_masks(rows[alive, part], cols[alive, part])  # (A, c, H, W)
+        fill = colour[alive] if per_image else colour
+        images = select(masks[:, :, None], fill[:, None], z[alive][:, None])
         logits = torch.cat([forward(b) for b in images.flatten(0, 1).split(pass_size)])
         wrong = logits.argmax(1).view(len(alive), chunk) != y[alive][:, None]
         hit = wrong.any(dim=1)

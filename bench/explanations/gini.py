@@ -6,6 +6,7 @@ text (absolute value) and its authors' code (positive part) differ; see docs/ine
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -24,12 +25,19 @@ def gini(values: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             "gini needs non-negative values; apply a transform (abs or positive part) first"
         )
-    phi, _ = values.double().sort(dim=1)
+    phi = _sorted_rows(values).double()  # sorting then widening: the same values, exactly
     n = phi.shape[1]
     weights = torch.arange(n, 0, -1, dtype=phi.dtype, device=phi.device)  # n + 1 − i for i = 1..n
     total = phi.sum(dim=1)
     index = (n + 1 - 2 * (phi * weights).sum(dim=1) / total) / n
     return torch.where(total > 0, index, torch.full_like(index, float("nan")))
+
+
+def _sorted_rows(values: torch.Tensor) -> torch.Tensor:
+    """Each row sorted ascending; numpy's vectorised sort on CPU floats (values only, so ties do not matter)."""
+    if values.device.type == "cpu" and values.dtype in (torch.float32, torch.float64):
+        return torch.from_numpy(np.sort(values.detach().numpy(), axis=1))
+    return values.sort(dim=1).values
 
 
 def transform_map(attribution: torch.Tensor, transform: Transform) -> torch.Tensor:

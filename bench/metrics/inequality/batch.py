@@ -47,13 +47,11 @@ def noise_batch(
     noise = noise_ops.draw_noise(z, params.distribution, params.std, seeds_noise)
     valid = (space.pixel_value(0.0, z), space.pixel_value(1.0, z))
     keys = noise_ops.random_keys(z.shape, seeds_random, z.device)
+    random_masks = noise_ops.top_k_masks(keys, params.k)  # one ranking each for every k
+    top_masks = noise_ops.top_k_masks(scores, params.k)
     out, images = {}, {}
     for k in params.k:
-        masks = {
-            "noise_random": noise_ops.top_k_mask(keys, k),
-            "noise_i": noise_ops.top_k_mask(scores, k),
-        }
-        masks["noise_ii"] = masks["noise_i"]
+        masks = {"noise_random": random_masks[k], "noise_i": top_masks[k], "noise_ii": top_masks[k]}
         for mode, how in NOISE_MODES.items():
             zc = noise_ops.clamp(
                 noise_ops.corrupt(z, masks[mode], noise, how or params.random_mode),
