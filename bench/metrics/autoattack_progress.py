@@ -1,40 +1,12 @@
 """AutoAttack's progress on the metric's bar: per attack, and per batch while each attack runs.
 
-The library's ``run_standard_evaluation`` loops over batches itself; wrapping the ``perturb``
-of each of its attack objects for the length of one call is how bench sees each batch end.
+bench runs the library's per-batch loop itself (:func:`bench.metrics.autoattack.run_one_attack`)
+and calls the bar's ``on_batch`` after each batch; nothing of the library is wrapped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
-
-ATTACK_OBJECTS = (
-    "apgd",
-    "apgd_targeted",
-    "fab",
-    "square",
-)  # what run_standard_evaluation calls .perturb on per batch
-
-
-@contextmanager
-def per_batch(adversary, on_batch: Callable[[int], None] | None):
-    """Wrap the ``perturb`` of each attack object of ``adversary`` so each batch it attacks calls ``on_batch``."""
-    attacks = (getattr(adversary, name, None) for name in ATTACK_OBJECTS)
-    wrapped = [a for a in attacks if a is not None] if on_batch else []
-    for attack in wrapped:
-
-        def perturb(x, *args, _perturb=attack.perturb, **kwargs):
-            out = _perturb(x, *args, **kwargs)
-            on_batch(len(x))
-            return out
-
-        attack.perturb = perturb  # an instance attribute over the class's method
-    try:
-        yield
-    finally:
-        for attack in wrapped:
-            del attack.perturb
 
 
 class AttackBar:
