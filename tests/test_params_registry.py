@@ -105,4 +105,4 @@ def test_a_protocol_file_reports_each_parameter_problem_at_its_line(tmp_path):
         in message
     )
     assert "line 7: metrics.inequality.noise.bogus: unknown key" in message
-    assert "line 8: metrics.nonexistent: unknown metric 'nonexistent'" in message
+    assert "line 8: metrics.nonexistent: Value error, unknown metric 'nonexistent'" in message

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_core import PydanticCustomError
 
 from bench.datasets import default_eps
 from bench.errors import SpecError, UnknownNameError
@@ -115,8 +114,8 @@ def _param_problems(metric: str, raw: dict[str, Any] | None) -> list[dict[str, A
     if metric not in METRIC_PARAMS:
         message = f"unknown metric {metric!r}.{suggest(metric, METRIC_PARAMS.names())}"
         known = f" Known: {', '.join(METRIC_PARAMS.names())}."
-        error = PydanticCustomError("unknown_metric", message + known)
-        return [{"type": error, "loc": (metric,), "input": raw}]
+        error = ValueError(message + known)
+        return [{"type": "value_error", "loc": (metric,), "input": raw, "ctx": {"error": error}}]
     try:
         validated_params(metric, json.dumps(raw or {}, sort_keys=True))
     except ValidationError as exc:
