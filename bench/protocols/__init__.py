@@ -72,7 +72,7 @@ class Protocol(FiniteStrict):
         """The validated parameter model of ``metric`` (its schema in :data:`bench.params.METRIC_PARAMS`).
 
         Metrics, transfer and the renderer read these typed fields, never the raw dict. The models
-        are frozen and validated once per distinct parameter set (:func:`validated_params`), so
+        are frozen and validated once per distinct parameter set (:func:`metric_params`), so
         protocols and their copies share them; a metric the protocol does not run is an
         UnknownNameError.
         """
@@ -81,7 +81,7 @@ class Protocol(FiniteStrict):
                 f"Protocol {self.name!r} runs no metric {metric!r}."
                 f"{suggest(metric, list(self.metrics))} It runs: {', '.join(self.metrics)}."
             )
-        return validated_params(metric, json.dumps(self.metrics[metric] or {}, sort_keys=True))
+        return metric_params(metric, self.metrics[metric])
 
     def resolve(
         self, dataset: str, n_examples: int | None = None, seed: int | None = None
@@ -117,7 +117,7 @@ def _param_problems(metric: str, raw: dict[str, Any] | None) -> list[dict[str, A
         error = ValueError(message + known)
         return [{"type": "value_error", "loc": (metric,), "input": raw, "ctx": {"error": error}}]
     try:
-        validated_params(metric, json.dumps(raw or {}, sort_keys=True))
+        metric_params(metric, raw)
     except ValidationError as exc:
         return [
             {
@@ -129,6 +129,11 @@ def _param_problems(metric: str, raw: dict[str, Any] | None) -> list[dict[str, A
             for e in exc.errors()
         ]
     return []
+
+
+def metric_params(metric: str, raw: dict[str, Any] | None) -> BaseModel:
+    """``metric``'s raw protocol parameters validated by its schema (frozen, cached per parameter set)."""
+    return validated_params(metric, json.dumps(raw or {}, sort_keys=True))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -85,18 +85,17 @@ class Result(Strict):
         A result written by an older bench whose parameters today's schema refuses still renders:
         it gets None, and a warning says why, so only what needs those parameters is left out.
         """
-        import json
         import warnings
 
         from pydantic import ValidationError
 
-        from bench.protocols import validated_params
+        from bench.protocols import metric_params
 
         raw = self.protocol.get("metrics", {})
         if metric not in raw:
             return None
         try:
-            return validated_params(metric, json.dumps(raw[metric] or {}, sort_keys=True))
+            return metric_params(metric, raw[metric])
         except ValidationError as exc:
             warnings.warn(
                 f"{self.model.id} · {self.protocol.get('name')}: its recorded {metric} parameters "
