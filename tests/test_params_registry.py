@@ -106,3 +106,23 @@ def test_a_protocol_file_reports_each_parameter_problem_at_its_line(tmp_path):
     )
     assert "line 7: metrics.inequality.noise.bogus: unknown key" in message
     assert "line 8: metrics.nonexistent: Value error, unknown metric 'nonexistent'" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (".inf", "metrics.pgd_grid.eps.0: Input should be a finite number"),
+        (".nan", "metrics.pgd_grid.eps.0: Input should be a finite number"),
+        ("2020-01-01", "metrics.pgd_grid.eps.0: Input should be a valid number"),
+    ],
+)
+def test_a_hostile_parameter_value_is_a_located_error_not_a_crash(tmp_path, value, expected):
+    from bench.errors import SpecError
+    from bench.protocols import read_protocol
+
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        f"name: mine\nversion: 1\ndescription: d\nmetrics:\n  pgd_grid: {{eps: [{value}], steps: [1]}}\n"
+    )
+    with pytest.raises(SpecError, match="line 5: " + expected.replace(".", r"\.")):
+        read_protocol(path)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bench.spec import Strict
+from bench.spec import FiniteStrict
 
 
-class NoParams(Strict):
+class NoParams(FiniteStrict):
     """The parameters of a metric that takes none."""
 
     pass

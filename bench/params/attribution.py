@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from bench.spec import Strict
+from bench.spec import FiniteStrict
 
 SpaceName = Literal["model_input", "pixel"]
 
 
-class AttributionParams(Strict):
+class AttributionParams(FiniteStrict):
     """How attribution maps are made (paper 000, §4.1: IG; the text's and the code's settings are both fields)."""
 
     method: Literal["integrated_gradients", "input_x_gradient", "smoothgrad", "gradient_shap"] = (

@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from bench.spec import Strict, parse_eps
+from bench.spec import FiniteStrict, parse_eps
 
 
-class AutoAttackParams(Strict):
+class AutoAttackParams(FiniteStrict):
     """AutoAttack's version (or custom attack list), norm and ε (None: the protocol's)."""
 
     version: Literal["standard", "plus", "rand", "custom"] = "standard"

@@ -25,12 +25,12 @@ from bench.params.vocabulary import (
     Ranking,
     Transform,
 )
-from bench.spec import Strict
+from bench.spec import FiniteStrict
 
 NOISE_MODES = {"noise_random": None, "noise_i": "add", "noise_ii": "replace"}
 
 
-class GiniParams(Strict):
+class GiniParams(FiniteStrict):
     """How Gini-g / Gini-r are computed (paper 000, §3.1): transform, blocks, images."""
 
     transform: Transform = Field(
@@ -49,7 +49,7 @@ class GiniParams(Strict):
     )
 
 
-class NoiseParams(Strict):
+class NoiseParams(FiniteStrict):
     """The inductive noise attack (paper 000, §3.2.1, eq. 5): budgets k, noise, ranking."""
 
     k: tuple[Annotated[int, Field(ge=1)], ...] = Field(
@@ -80,7 +80,7 @@ class NoiseParams(Strict):
         return self.main_k if self.main_k is not None else sorted(self.k)[len(self.k) // 2]
 
 
-class OcclusionParams(Strict):
+class OcclusionParams(FiniteStrict):
     """The inductive occlusion attack (paper 000, §3.2.2, Algorithm 1): budgets, colours."""
 
     budgets: tuple[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]], ...] = Field(
@@ -106,7 +106,7 @@ class OcclusionParams(Strict):
     )
 
 
-class InequalityParams(Strict):
+class InequalityParams(FiniteStrict):
     """The whole battery: attribution, space, region size, Gini, noise and occlusion."""
 
     attribution: AttributionParams = AttributionParams()

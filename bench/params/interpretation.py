@@ -7,12 +7,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bench.params.proposition1 import Prop1Params
-from bench.spec import Strict, parse_eps
+from bench.spec import FiniteStrict, parse_eps
 
 AUTHORS_TOPK = {"hinge_weight": 0.0, "iterate": "last", "random_start": True, "cam_label": "true"}
 
 
-class InterpretationParams(Strict):
+class InterpretationParams(FiniteStrict):
     """The AAI of paper 001 (App. C, eq. 15): budgets, steps, k, the variant and its settings."""
 
     interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = Field(

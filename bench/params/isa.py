@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bench.spec import Strict, parse_eps
+from bench.spec import FiniteStrict, parse_eps
 
 MEASURE = r"^l[12]-(one|two|all)$"
 
 
-class NSLParams(Strict):
+class NSLParams(FiniteStrict):
     """Appendix B's normalised slope: ISA at each image's ε* and at ``ratio`` × ε*."""
 
     measures: tuple[str, ...] = Field(
@@ -48,7 +48,7 @@ class NSLParams(Strict):
         return value
 
 
-class SneakingParams(Strict):
+class SneakingParams(FiniteStrict):
     """ISA of paper 001 (eq. 6): budgets, classes and norm of D, τ, steps and the λ bisection."""
 
     interpreter: Literal["auto", "cam", "gradcam", "gradcam_signed", "gradcam_pp"] = "auto"

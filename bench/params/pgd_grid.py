@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from bench.spec import Strict, parse_eps
+from bench.spec import FiniteStrict, parse_eps
 
 
-class PGDGridParams(Strict):
+class PGDGridParams(FiniteStrict):
     """The ε grid, the step counts scored, the step size, the norm and the FGSM baseline."""
 
     eps: tuple[float, ...] = Field(min_length=1, description="budgets; 0 gives clean accuracy")

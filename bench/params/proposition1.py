@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from bench.spec import Strict, parse_eps
+from bench.spec import FiniteStrict, parse_eps
 
 
-class Prop1Params(Strict):
+class Prop1Params(FiniteStrict):
     """The PGD whose successful examples Proposition 1 is checked on (budget, steps, iterate)."""
 
     eps: float = Field(gt=0, description="the PGD budget whose successful examples are checked")

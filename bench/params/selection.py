@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from bench.spec import Strict
+from bench.spec import FiniteStrict
 
 
-class Selection(Strict):
+class Selection(FiniteStrict):
     """Which test images a protocol evaluates: the first n or a seeded random n, optionally only correct ones."""
 
     strategy: Literal["first", "random"] = "first"

@@ -7,7 +7,6 @@ and its digest; two results are comparable exactly when their digests are equal.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from pathlib import Path
@@ -131,15 +130,19 @@ def _param_problems(metric: str, raw: dict[str, Any] | None) -> list[dict[str, A
     return []
 
 
+_VALIDATED: dict[tuple[str, str], BaseModel] = {}
+
+
 def metric_params(metric: str, raw: dict[str, Any] | None) -> BaseModel:
-    """``metric``'s raw protocol parameters validated by its schema (frozen, cached per parameter set)."""
-    return validated_params(metric, json.dumps(raw or {}, sort_keys=True))
-
-
-@functools.lru_cache(maxsize=4096)
-def validated_params(metric: str, raw: str) -> BaseModel:
-    """``metric``'s parameters (a JSON object) validated by its schema: a frozen model, cached."""
-    return METRIC_PARAMS.get(metric).model_validate(json.loads(raw))
+    """``metric``'s raw protocol parameters validated by its schema: a frozen model, validated once
+    per distinct parameter set (the key is the parameters as canonical JSON; a value JSON cannot
+    hold, such as a YAML date, is keyed by its repr and refused by the schema, not by the key)."""
+    key = (metric, json.dumps(raw or {}, sort_keys=True, default=repr))
+    if key not in _VALIDATED:
+        if len(_VALIDATED) >= 4096:
+            _VALIDATED.clear()
+        _VALIDATED[key] = METRIC_PARAMS.get(metric).model_validate(raw or {})
+    return _VALIDATED[key]
 
 
 def headline_name(rank_by: str | None, eps: float | None) -> str | None:
